@@ -1,0 +1,8 @@
+#include "rego/builtins/builtins.h"
+
+namespace confidant::rego {
+
+// Placeholder until this topic is written: registers nothing yet.
+void register_net(BuiltinRegistry&) {}
+
+}  // namespace confidant::rego
