@@ -2,7 +2,7 @@
 # Installs the Debian bookworm packages Confidant builds with, when missing.
 # Runs apt-get only as root; otherwise it names what is missing.
 set -euo pipefail
-pkgs=(build-essential cmake ninja-build pkg-config libre2-dev libgmp-dev libyaml-cpp-dev
+pkgs=(build-essential cmake ninja-build pkg-config libre2-dev libgmp-dev libyaml-cpp-dev libyaml-dev
       libssl-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev)
 missing=()
 for p in "${pkgs[@]}"; do

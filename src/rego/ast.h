@@ -42,6 +42,7 @@ struct Location {
 
 struct Term;
 struct Expr;
+struct Module;
 using TermPtr = std::shared_ptr<Term>;
 using Body = std::vector<Expr>;
 
@@ -71,7 +72,10 @@ struct Term {
   std::shared_ptr<Body> body;                      // comprehensions
 
   // Compiler annotations (unused by the parser).
-  int32_t slot = -1;  // Var: local variable slot in the enclosing rule/query frame
+  int32_t slot = -1;           // Var: local variable slot in the enclosing rule/query frame
+  bool ground = false;         // no variables, refs or calls: `constant` holds its value
+  Value constant;              // value of a ground term
+  const void* target = nullptr;  // Call: the resolved builtin or function (compiler-private)
 };
 
 struct With {
@@ -122,6 +126,11 @@ struct Rule {
   Body body;                  // empty body means true
   std::shared_ptr<Rule> else_rule;  // `else [= v] [if] { ... }` chain (value nullptr -> true)
   std::string metadata_yaml;  // text of a `# METADATA` comment block directly above, if any
+
+  // Compiler annotations.
+  int32_t frame_size = 0;    // local variable slots (shared by the else chain)
+  uint32_t static_len = 0;   // leading ref components that are fixed names (the rule-tree path)
+  const Module* module = nullptr;
 };
 
 struct Import {

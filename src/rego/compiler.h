@@ -1,0 +1,87 @@
+// Compiler: modules -> an immutable Policy the evaluator runs.
+//
+// Passes, in order (as OPA's ast/compile.go, much condensed):
+//   1. rule tree: every rule is filed under data.<package>.<static part of its head>
+//   2. name resolution: each variable becomes a frame slot (local) or a
+//      reference to input/data (rules, imports); calls bind to builtins or
+//      functions
+//   3. safety: bodies are reordered so variables are bound before use;
+//      variables that can never be bound are rego_unsafe_var_errors
+//   4. recursion check over the rule dependency graph
+//   5. constant folding of ground terms
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rego/ast.h"
+#include "rego/builtins/builtins.h"
+#include "rego/error.h"
+
+namespace confidant::rego {
+
+// A node of the rule tree: a name under data with the rules defined there.
+struct RuleNode {
+  std::string name;
+  std::vector<std::string> path;  // from the data root, e.g. {"agent_policy", "CreateContainerRequest"}
+  std::map<std::string, std::unique_ptr<RuleNode>> children;
+  std::vector<std::shared_ptr<Rule>> rules;  // non-default rules whose static head ends here
+  std::shared_ptr<Rule> default_rule;
+  bool is_function = false;
+  bool multi_value = false;  // `contains` / v0 partial set
+  bool dynamic = false;      // some rule has key terms after the static part (partial object / ref head)
+  // Every rule yields the same ground value (e.g. `allow if {...}` many times):
+  // evaluation may stop at the first success without conflict checks.
+  bool single_value = false;
+  bool has_rules_below = false;  // this node or a descendant has rules
+  std::string display;           // "data.a.b" for messages
+};
+
+class Policy {
+ public:
+  Value data = Value::empty_object();  // base documents
+  std::unique_ptr<RuleNode> root;
+  std::vector<std::unique_ptr<Module>> modules;
+
+  // Node at a path (nullptr when no rule is defined there or below).
+  const RuleNode* find(const std::vector<std::string>& path) const;
+};
+
+// Slots of the two root documents in resolved Var terms.
+constexpr int32_t kInputSlot = -2;
+constexpr int32_t kDataSlot = -3;
+
+struct CompileOptions {
+  const BuiltinRegistry* builtins = nullptr;  // default: the global registry
+};
+
+// Takes ownership of the modules. Returns null and fills errors on failure.
+std::shared_ptr<Policy> compile_policy(std::vector<std::unique_ptr<Module>> modules, Value data, Errors& errors,
+                                       const CompileOptions& opts = {});
+
+// What the compiler resolved a Call's operator to (Term::target).
+struct CallTarget {
+  enum Kind { Builtin, Function, Print, Walk, Eq, Assign, Member2, Member3 } kind = Builtin;
+  const BuiltinInfo* builtin = nullptr;
+  const RuleNode* function = nullptr;
+  std::string name;  // as written / full path, for messages and `with` mocking
+  int arity = 0;
+};
+
+// A compiled query body: its own frame, resolved against a policy.
+struct CompiledQuery {
+  std::shared_ptr<const std::string> file, source;
+  Body body;
+  int32_t frame_size = 0;
+  std::vector<std::pair<std::string, int32_t>> user_vars;  // reported bindings, sorted by name
+  std::vector<std::unique_ptr<CallTarget>> targets;
+};
+
+bool compile_query(const Policy& policy, Body body, CompiledQuery& out, Errors& errors,
+                   const CompileOptions& opts = {});
+
+
+
+}  // namespace confidant::rego

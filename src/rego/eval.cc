@@ -1,0 +1,1265 @@
+#include "rego/eval.h"
+
+#include <chrono>
+#include <map>
+#include <unordered_map>
+
+namespace confidant::rego {
+
+namespace {
+
+// A non-owning reference to a callable (no allocation per continuation).
+template <class Sig>
+class FnRef;
+template <class R, class... A>
+class FnRef<R(A...)> {
+ public:
+  template <class F>
+  FnRef(F&& f) noexcept  // NOLINT(google-explicit-constructor)
+      : obj_(const_cast<void*>(static_cast<const void*>(&f))),
+        cb_([](void* o, A... a) -> R { return (*static_cast<std::remove_reference_t<F>*>(o))(std::forward<A>(a)...); }) {}
+  R operator()(A... a) const { return cb_(obj_, std::forward<A>(a)...); }
+
+ private:
+  void* obj_;
+  R (*cb_)(void*, A...);
+};
+
+using Cont = FnRef<bool()>;                  // returns true to stop the search
+using ValCont = FnRef<bool(const Value&)>;  // receives each value of a term
+
+struct EvalError {
+  RegoError err;
+};
+
+Location no_loc;
+
+class Evaluator {
+ public:
+  Evaluator(const Policy& p, const EvalOptions& o) : policy_(p), opts_(o) {
+    input_ = o.input;
+    bctx_.strict = o.strict_builtin_errors;
+    bctx_.runtime = o.runtime;
+    if (o.now_ns) {
+      bctx_.now_ns = *o.now_ns;
+    } else {
+      bctx_.now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    }
+    bctx_.seed = static_cast<uint64_t>(bctx_.now_ns);
+    start_ = std::chrono::steady_clock::now();
+    memo_.emplace_back();
+  }
+
+  bool run(const CompiledQuery& q, QueryResult& out, Errors& errors) {
+    std::vector<Value> frame(static_cast<size_t>(q.frame_size));
+    fp_ = frame.data();
+    std::vector<Value> expr_values(q.body.size());
+    query_values_ = &expr_values;
+    query_body_ = &q.body;
+    try {
+      eval_body(q.body, 0, [&]() -> bool {
+        QueryResult::Row row;
+        row.expressions = expr_values;
+        for (const auto& [name, slot] : q.user_vars) {
+          const Value& v = fp_[slot];
+          if (v.is_defined()) row.bindings.emplace_back(name, v);
+        }
+        out.rows.push_back(std::move(row));
+        return false;
+      });
+    } catch (const EvalError& e) {
+      errors.push_back(e.err);
+      return false;
+    } catch (const std::bad_alloc&) {
+      RegoError e;
+      e.code = codes::kCancel;
+      e.message = "evaluation ran out of memory";
+      errors.push_back(e);
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  // ---- errors and limits -------------------------------------------------
+  [[noreturn]] void fail(const char* code, const Location& loc, std::string msg) {
+    RegoError e;
+    e.code = code;
+    e.message = std::move(msg);
+    if (loc.file) e.file = *loc.file;
+    e.row = loc.row;
+    e.col = loc.col;
+    throw EvalError{std::move(e)};
+  }
+
+  void step(const Location& loc) {
+    if (++steps_ > opts_.limits.max_steps) fail(codes::kCancel, loc, "evaluation exceeded the step limit");
+    if ((steps_ & 1023) == 0) {
+      auto el = std::chrono::steady_clock::now() - start_;
+      if (static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(el).count()) >
+          opts_.limits.max_time_ns)
+        fail(codes::kCancel, loc, "evaluation exceeded the time limit");
+    }
+  }
+
+  // ---- bindings -------------------------------------------------------------
+  void bind(Value* slot, const Value& v) {
+    *slot = v;
+    trail_.push_back(slot);
+  }
+  size_t mark() const { return trail_.size(); }
+  void undo(size_t m) {
+    while (trail_.size() > m) {
+      *trail_.back() = Value();
+      trail_.pop_back();
+    }
+  }
+  Value* slot_of(const Term& var) { return &fp_[var.slot]; }
+
+  // ---- bodies and expressions -------------------------------------------------
+  bool eval_body(const Body& b, size_t i, Cont k) {
+    if (i == b.size()) return k();
+    return eval_expr(b[i], [&]() -> bool { return eval_body(b, i + 1, k); }, i);
+  }
+
+  bool eval_expr(const Expr& e, Cont k, size_t index = SIZE_MAX) {
+    step(e.loc);
+    if (!e.withs.empty()) return eval_with(e, k, index);
+    if (e.negated) {
+      bool found = false;
+      size_t m = mark();
+      eval_expr_inner(e, [&]() -> bool {
+        found = true;
+        return true;
+      }, SIZE_MAX);
+      undo(m);
+      if (found) return false;
+      return k();
+    }
+    return eval_expr_inner(e, k, index);
+  }
+
+  void record(size_t index, const Value& v) {
+    if (query_values_ && index < query_values_->size() && current_body_is_query()) (*query_values_)[index] = v;
+  }
+  bool current_body_is_query() const { return depth_ == 0; }
+
+  bool eval_expr_inner(const Expr& e, Cont k, size_t index) {
+    switch (e.kind) {
+      case ExprKind::Term:
+        return eval_term(*e.term, [&](const Value& v) -> bool {
+          // Query expressions capture their value (OPA rewrites them to
+          // `__localqN__ = term`), so a false value is still a result there.
+          if (v.is_false() && !(index != SIZE_MAX && current_body_is_query())) return false;
+          record(index, v);
+          return k();
+        });
+      case ExprKind::Call: return eval_call_expr(*e.term, k, index);
+      case ExprKind::SomeDecl:
+        record(index, Value::true_value());
+        return k();
+      case ExprKind::SomeIn: return eval_some_in(e, k, index);
+      case ExprKind::Every: return eval_every(e, k, index);
+    }
+    return false;
+  }
+
+  bool eval_call_expr(const Term& call, Cont k, size_t index) {
+    const auto* target = static_cast<const CallTarget*>(call.target);
+    if (!target) fail(codes::kInternal, call.loc, "unresolved call");
+    size_t nargs = call.items.size() - 1;
+    switch (target->kind) {
+      case CallTarget::Eq:
+      case CallTarget::Assign:
+        return unify_terms(*call.items[1], *call.items[2], [&]() -> bool {
+          record(index, Value::true_value());
+          return k();
+        });
+      default: break;
+    }
+    if (target->kind != CallTarget::Print && nargs == static_cast<size_t>(target->arity) + 1 &&
+        target->kind != CallTarget::Member2 && target->kind != CallTarget::Member3) {
+      // Output form: the last argument is unified with the result.
+      return eval_call(call, nargs - 1, [&](const Value& v) -> bool {
+        return unify(*call.items[nargs], v, [&]() -> bool {
+          record(index, Value::true_value());
+          return k();
+        });
+      });
+    }
+    return eval_call(call, nargs, [&](const Value& v) -> bool {
+      if (v.is_false()) return false;
+      record(index, v);
+      return k();
+    });
+  }
+
+  bool eval_some_in(const Expr& e, Cont k, size_t index) {
+    return eval_term(*e.some_domain, [&](const Value& dom) -> bool {
+      return each_member(dom, [&](const Value& key, const Value& val) -> bool {
+        size_t m = mark();
+        bool stop;
+        auto rest = [&]() -> bool {
+          record(index, Value::true_value());
+          return k();
+        };
+        if (e.some_key) {
+          stop = unify(*e.some_key, key, [&]() -> bool { return unify(*e.some_value, val, rest); });
+        } else {
+          stop = unify(*e.some_value, val, rest);
+        }
+        undo(m);
+        return stop;
+      });
+    });
+  }
+
+  // Calls f(key, value) for each member: arrays (index, elem), objects (key,
+  // value), sets (elem, elem). Returns true if f stopped.
+  template <class F>
+  bool each_member(const Value& dom, F&& f) {
+    switch (dom.kind()) {
+      case Kind::Array: {
+        const auto& items = dom.array_items();
+        for (size_t i = 0; i < items.size(); ++i)
+          if (f(Value::integer(static_cast<int64_t>(i)), items[i])) return true;
+        return false;
+      }
+      case Kind::Object:
+        for (const auto& [kk, v] : dom.object_items())
+          if (f(kk, v)) return true;
+        return false;
+      case Kind::Set:
+        for (const auto& v : dom.set_items())
+          if (f(v, v)) return true;
+        return false;
+      default: return false;
+    }
+  }
+
+  bool eval_every(const Expr& e, Cont k, size_t index) {
+    bool all = true;
+    bool any_domain = false;
+    eval_term(*e.some_domain, [&](const Value& dom) -> bool {
+      any_domain = true;
+      each_member(dom, [&](const Value& key, const Value& val) -> bool {
+        size_t m = mark();
+        bool ok = false;
+        auto body = [&]() -> bool {
+          eval_body(*e.body, 0, [&]() -> bool {
+            ok = true;
+            return true;
+          });
+          return true;
+        };
+        if (e.some_key) unify(*e.some_key, key, [&]() -> bool { return unify(*e.some_value, val, body); });
+        else unify(*e.some_value, val, body);
+        undo(m);
+        if (!ok) all = false;
+        return !ok;
+      });
+      return !all;
+    });
+    if (!any_domain) return false;  // undefined domain: every is undefined
+    if (!all) return false;
+    record(index, Value::true_value());
+    return k();
+  }
+
+  // ---- with -------------------------------------------------------------------
+  struct Mock {
+    const void* target;
+    Value value;                       // replacement value (when not a function)
+    const CallTarget* fn = nullptr;    // replacement function/builtin
+  };
+
+  bool eval_with(const Expr& e, Cont k, size_t index) {
+    // Evaluate the replacement values first (in the current context).
+    struct Mod {
+      const With* w;
+      Value value;
+      const CallTarget* fn = nullptr;
+    };
+    std::vector<Mod> mods;
+    for (const auto& w : e.withs) {
+      Mod m{&w, Value(), nullptr};
+      const Term& vt = *w.value;
+      if (vt.kind == TermKind::Ref || vt.kind == TermKind::Var) {
+        // A function (or builtin) name used as a replacement.
+        if (const CallTarget* fn = function_value_target(vt)) {
+          m.fn = fn;
+          mods.push_back(m);
+          continue;
+        }
+      }
+      bool got = false;
+      eval_term(vt, [&](const Value& v) -> bool {
+        m.value = v;
+        got = true;
+        return true;
+      });
+      if (!got) return false;
+      mods.push_back(m);
+    }
+    // Apply.
+    Value saved_input = input_;
+    auto saved_overrides = data_overrides_;
+    auto saved_mocks = mocks_;
+    auto apply = [&]() {
+      for (const auto& m : mods) {
+        const Term& t = *m.w->target;
+        std::vector<Value> path;
+        for (size_t i = 1; i < t.items.size(); ++i) path.push_back(t.items[i]->constant.is_defined() ? t.items[i]->constant : t.items[i]->value);
+        const std::string& root = t.items[0]->name;
+        if (root == "input") {
+          input_ = path.empty() ? m.value : upsert(input_, path, 0, m.value);
+        } else if (t.target) {
+          mocks_.push_back(Mock{t.target, m.value, m.fn});
+        } else if (root == "data") {
+          data_overrides_.emplace_back(path, m.value);
+        }
+      }
+      memo_.emplace_back();
+    };
+    auto restore = [&](Value in, auto ov, auto mk) {
+      input_ = std::move(in);
+      data_overrides_ = std::move(ov);
+      mocks_ = std::move(mk);
+      memo_.pop_back();
+    };
+    apply();
+    auto mod_input = input_;
+    auto mod_overrides = data_overrides_;
+    auto mod_mocks = mocks_;
+    bool stop;
+    try {
+      auto inner = [&]() -> bool {
+        // Continue the enclosing body without the modifiers.
+        Value ci = input_;
+        auto co = data_overrides_;
+        auto cm = mocks_;
+        restore(saved_input, saved_overrides, saved_mocks);
+        bool s = k();
+        input_ = ci;
+        data_overrides_ = co;
+        mocks_ = cm;
+        memo_.emplace_back();
+        return s;
+      };
+      if (e.negated) {
+        bool found = false;
+        size_t m = mark();
+        eval_expr_inner(e, [&]() -> bool {
+          found = true;
+          return true;
+        }, SIZE_MAX);
+        undo(m);
+        restore(saved_input, saved_overrides, saved_mocks);
+        if (found) return false;
+        return k();
+      }
+      stop = eval_expr_inner(e, inner, index);
+    } catch (...) {
+      restore(saved_input, saved_overrides, saved_mocks);
+      throw;
+    }
+    restore(saved_input, saved_overrides, saved_mocks);
+    return stop;
+  }
+
+  const CallTarget* function_value_target(const Term& t) {
+    // `with f as g`: g may name a function (data ref to a function node) or a builtin.
+    std::vector<std::string> parts;
+    if (t.kind == TermKind::Var) {
+      if (t.slot >= 0) return nullptr;
+      parts.push_back(t.name);
+    } else {
+      for (size_t i = 0; i < t.items.size(); ++i) {
+        const Term& p = *t.items[i];
+        if (i == 0 && p.kind == TermKind::Var) {
+          if (p.slot >= 0) return nullptr;
+          parts.push_back(p.name);
+        } else if (p.kind == TermKind::Scalar && p.value.is_string()) {
+          parts.push_back(p.value.str());
+        } else {
+          return nullptr;
+        }
+      }
+    }
+    std::string key;
+    for (auto& s : parts) key += s + ".";
+    auto it = fn_targets_.find(key);
+    if (it != fn_targets_.end()) return it->second.get();
+    auto ct = std::make_unique<CallTarget>();
+    if (parts[0] == "data") {
+      const RuleNode* n = policy_.find(std::vector<std::string>(parts.begin() + 1, parts.end()));
+      if (!n || !n->is_function) return nullptr;
+      ct->kind = CallTarget::Function;
+      ct->function = n;
+      ct->name = n->display;
+    } else {
+      std::string name;
+      for (size_t i = 0; i < parts.size(); ++i) name += (i ? "." : "") + parts[i];
+      const BuiltinInfo* b = BuiltinRegistry::global().find(name);
+      if (!b) return nullptr;
+      ct->kind = CallTarget::Builtin;
+      ct->builtin = b;
+      ct->name = name;
+      ct->arity = b->arity;
+    }
+    const CallTarget* raw = ct.get();
+    fn_targets_[key] = std::move(ct);
+    return raw;
+  }
+
+  static Value upsert(const Value& base, const std::vector<Value>& path, size_t i, const Value& v) {
+    if (i == path.size()) return v;
+    ObjectItems items;
+    if (base.is_object()) items = base.object_items();
+    Value child;
+    for (auto& kv : items)
+      if (kv.first == path[i]) child = kv.second;
+    Value nv = upsert(child, path, i + 1, v);
+    bool replaced = false;
+    for (auto& kv : items)
+      if (kv.first == path[i]) {
+        kv.second = nv;
+        replaced = true;
+      }
+    if (!replaced) items.emplace_back(path[i], nv);
+    return Value::object(std::move(items));
+  }
+
+  // ---- terms --------------------------------------------------------------------
+  bool eval_term(const Term& t, ValCont k) {
+    if (t.ground) return k(t.constant);
+    switch (t.kind) {
+      case TermKind::Scalar: return k(t.value);
+      case TermKind::Var: {
+        if (t.slot == kInputSlot) {
+          if (input_.is_undefined()) return false;
+          return k(input_);
+        }
+        if (t.slot == kDataSlot) return k(materialize_data({}, policy_.root.get(), policy_.data));
+        const Value& v = fp_[t.slot];
+        if (v.is_undefined()) fail(codes::kInternal, t.loc, "var " + t.name + " is unbound");
+        return k(v);
+      }
+      case TermKind::Ref: return eval_ref(t, k);
+      case TermKind::Array: return eval_array(t, 0, ValueVec{}, k);
+      case TermKind::Set: return eval_set(t, 0, ValueVec{}, k);
+      case TermKind::Object: return eval_object(t, 0, ObjectItems{}, k);
+      case TermKind::ArrayCompr:
+      case TermKind::SetCompr:
+      case TermKind::ObjectCompr: return k(eval_comprehension(t));
+      case TermKind::Call: return eval_call(t, t.items.size() - 1, k);
+    }
+    return false;
+  }
+
+  bool eval_array(const Term& t, size_t i, ValueVec acc, ValCont k) {
+    if (i == t.items.size()) return k(Value::array(std::move(acc)));
+    return eval_term(*t.items[i], [&](const Value& v) -> bool {
+      ValueVec next = acc;
+      next.push_back(v);
+      return eval_array(t, i + 1, std::move(next), k);
+    });
+  }
+  bool eval_set(const Term& t, size_t i, ValueVec acc, ValCont k) {
+    if (i == t.items.size()) return k(Value::set(std::move(acc)));
+    return eval_term(*t.items[i], [&](const Value& v) -> bool {
+      ValueVec next = acc;
+      next.push_back(v);
+      return eval_set(t, i + 1, std::move(next), k);
+    });
+  }
+  bool eval_object(const Term& t, size_t i, ObjectItems acc, ValCont k) {
+    if (i == t.pairs.size()) {
+      // Duplicate keys with different values are a conflict in OPA.
+      ObjectItems items = std::move(acc);
+      return k(Value::object(std::move(items)));
+    }
+    return eval_term(*t.pairs[i].first, [&](const Value& key) -> bool {
+      return eval_term(*t.pairs[i].second, [&](const Value& v) -> bool {
+        ObjectItems next = acc;
+        for (const auto& kv : next)
+          if (kv.first == key && kv.second != v) fail(codes::kConflict, t.loc, "object keys must be unique");
+        next.emplace_back(key, v);
+        return eval_object(t, i + 1, std::move(next), k);
+      });
+    });
+  }
+
+  Value eval_comprehension(const Term& t) {
+    size_t m = mark();
+    ValueVec items;
+    ObjectItems pairs;
+    ++depth_;
+    eval_body(*t.body, 0, [&]() -> bool {
+      if (t.kind == TermKind::ObjectCompr) {
+        eval_term(*t.key, [&](const Value& key) -> bool {
+          return eval_term(*t.head, [&](const Value& v) -> bool {
+            for (const auto& kv : pairs)
+              if (kv.first == key && kv.second != v) fail(codes::kConflict, t.loc, "object keys must be unique");
+            pairs.emplace_back(key, v);
+            return false;
+          });
+        });
+      } else {
+        eval_term(*t.head, [&](const Value& v) -> bool {
+          items.push_back(v);
+          return false;
+        });
+      }
+      return false;
+    });
+    --depth_;
+    undo(m);
+    switch (t.kind) {
+      case TermKind::ArrayCompr: return Value::array(std::move(items));
+      case TermKind::SetCompr: return Value::set(std::move(items));
+      default: return Value::object(std::move(pairs));
+    }
+  }
+
+  // ---- refs ---------------------------------------------------------------------
+  bool eval_ref(const Term& ref, ValCont k) {
+    const Term& head = *ref.items[0];
+    if (head.kind == TermKind::Var) {
+      if (head.slot == kDataSlot) return eval_data_ref(ref, 1, policy_.root.get(), policy_.data, k);
+      if (head.slot == kInputSlot) {
+        if (input_.is_undefined()) return false;
+        return walk(ref, 1, input_, k);
+      }
+      const Value& v = fp_[head.slot];
+      if (v.is_undefined()) fail(codes::kInternal, head.loc, "var " + head.name + " is unbound");
+      Value copy = v;
+      return walk(ref, 1, copy, k);
+    }
+    return eval_term(head, [&](const Value& v) -> bool { return walk(ref, 1, v, k); });
+  }
+
+  // Walks ref operands [i..] over a plain value.
+  bool walk(const Term& ref, size_t i, const Value& v, ValCont k) {
+    if (i == ref.items.size()) return k(v);
+    const Term& op = *ref.items[i];
+    if (op.ground) {
+      const Value* child = lookup(v, op.constant);
+      if (!child) return false;
+      Value c = *child;
+      return walk(ref, i + 1, c, k);
+    }
+    if (op.kind == TermKind::Var && op.slot >= 0 && fp_[op.slot].is_undefined()) {
+      // Iterate.
+      Value* s = slot_of(op);
+      return each_member(v, [&](const Value& key, const Value& child) -> bool {
+        size_t m = mark();
+        bind(s, key);
+        bool stop = walk(ref, i + 1, child, k);
+        undo(m);
+        return stop;
+      });
+    }
+    if (op.kind == TermKind::Array || op.kind == TermKind::Object) {
+      if (has_unbound(op)) {
+        return each_member(v, [&](const Value& key, const Value& child) -> bool {
+          size_t m = mark();
+          bool stop = unify(op, key, [&]() -> bool { return walk(ref, i + 1, child, k); });
+          undo(m);
+          return stop;
+        });
+      }
+    }
+    return eval_term(op, [&](const Value& key) -> bool {
+      const Value* child = lookup(v, key);
+      if (!child) return false;
+      Value c = *child;
+      return walk(ref, i + 1, c, k);
+    });
+  }
+
+  static const Value* lookup(const Value& v, const Value& key) {
+    switch (v.kind()) {
+      case Kind::Object: return v.get(key);
+      case Kind::Array: {
+        int64_t idx;
+        if (!key.to_int64(idx)) return nullptr;
+        const auto& items = v.array_items();
+        if (idx < 0 || static_cast<uint64_t>(idx) >= items.size()) return nullptr;
+        return &items[static_cast<size_t>(idx)];
+      }
+      case Kind::Set: {
+        const auto& items = v.set_items();
+        auto it = std::lower_bound(items.begin(), items.end(), key,
+                                   [](const Value& a, const Value& b) { return compare(a, b) < 0; });
+        if (it != items.end() && *it == key) return &*it;
+        return nullptr;
+      }
+      default: return nullptr;
+    }
+  }
+
+  bool has_unbound(const Term& t) {
+    switch (t.kind) {
+      case TermKind::Var: return t.slot >= 0 && fp_[t.slot].is_undefined();
+      case TermKind::Array:
+        for (auto& i : t.items)
+          if (has_unbound(*i)) return true;
+        return false;
+      case TermKind::Object:
+        for (auto& [kk, v] : t.pairs)
+          if (has_unbound(*v)) return true;
+        return false;
+      default: return false;
+    }
+  }
+
+  // Path of overrides (`with data.x as ...`) that apply at `path`.
+  const Value* data_override(const std::vector<Value>& path) const {
+    for (auto it = data_overrides_.rbegin(); it != data_overrides_.rend(); ++it)
+      if (it->first == path) return &it->second;
+    return nullptr;
+  }
+  bool override_below(const std::vector<Value>& path) const {
+    for (const auto& [p, v] : data_overrides_)
+      if (p.size() > path.size() && std::equal(path.begin(), path.end(), p.begin())) return true;
+    return false;
+  }
+
+  // Walks a data ref through the rule tree and the base documents together.
+  bool eval_data_ref(const Term& ref, size_t i, const RuleNode* node, const Value& base, ValCont k) {
+    std::vector<Value> path;
+    return data_step(ref, i, node, base, path, k);
+  }
+
+  bool data_step(const Term& ref, size_t i, const RuleNode* node, const Value& base, std::vector<Value>& path,
+                 ValCont k) {
+    if (!data_overrides_.empty()) {
+      if (const Value* ov = data_override(path)) {
+        Value v = *ov;
+        return walk(ref, i, v, k);
+      }
+    }
+    if (node && (!node->rules.empty() || node->default_rule)) {
+      if (node->is_function) return false;
+      Value v = node_value(node, ref.loc);
+      if (v.is_undefined()) return false;
+      if (!node->children.empty() && v.is_object()) v = merge_children(node, v, path);
+      return walk(ref, i, v, k);
+    }
+    if (!node || !node->has_rules_below) {
+      if (data_overrides_.empty() || !override_below(path)) {
+        if (base.is_undefined()) return false;
+        return walk(ref, i, base, k);
+      }
+    }
+    if (i == ref.items.size()) {
+      Value v = materialize_data(path, node, base);
+      if (v.is_undefined()) return false;
+      return k(v);
+    }
+    const Term& op = *ref.items[i];
+    auto descend = [&](const Value& key) -> bool {
+      const RuleNode* child = nullptr;
+      if (node && key.is_string()) {
+        auto it = node->children.find(key.str());
+        if (it != node->children.end()) child = it->second.get();
+      }
+      const Value* b = base.is_object() ? base.get(key) : nullptr;
+      Value bv = b ? *b : Value();
+      path.push_back(key);
+      bool stop = data_step(ref, i + 1, child, bv, path, k);
+      path.pop_back();
+      return stop;
+    };
+    if (op.ground) return descend(op.constant);
+    if (op.kind == TermKind::Var && op.slot >= 0 && fp_[op.slot].is_undefined()) {
+      Value all = materialize_data(path, node, base);
+      return walk(ref, i, all, k);
+    }
+    return eval_term(op, [&](const Value& key) -> bool { return descend(key); });
+  }
+
+  Value merge_children(const RuleNode* node, Value v, std::vector<Value>& path) {
+    ObjectItems items = v.object_items();
+    for (const auto& [name, child] : node->children) {
+      if (!child->has_rules_below || child->is_function) continue;
+      path.push_back(Value::string(name));
+      Value cv = materialize_data(path, child.get(), Value());
+      path.pop_back();
+      if (cv.is_defined()) items.emplace_back(Value::string(name), cv);
+    }
+    return Value::object(std::move(items));
+  }
+
+  // The whole document at a data path: base data merged with every rule below.
+  Value materialize_data(std::vector<Value> path, const RuleNode* node, const Value& base) {
+    if (!data_overrides_.empty())
+      if (const Value* ov = data_override(path)) return *ov;
+    Value result;
+    if (node && (!node->rules.empty() || node->default_rule)) {
+      if (node->is_function) return Value();
+      result = node_value(node, no_loc);
+      if (result.is_object() && !node->children.empty()) result = merge_children(node, result, path);
+    } else if (!node || !node->has_rules_below) {
+      result = base;
+    } else {
+      ObjectItems items;
+      if (base.is_object()) items = base.object_items();
+      for (const auto& [name, child] : node->children) {
+        if (!child->has_rules_below || child->is_function) continue;
+        Value key = Value::string(name);
+        const Value* b = base.is_object() ? base.get(key) : nullptr;
+        path.push_back(key);
+        Value cv = materialize_data(path, child.get(), b ? *b : Value());
+        path.pop_back();
+        if (cv.is_undefined()) continue;
+        bool replaced = false;
+        for (auto& kv : items)
+          if (kv.first == key) {
+            kv.second = cv;
+            replaced = true;
+          }
+        if (!replaced) items.emplace_back(key, cv);
+      }
+      result = Value::object(std::move(items));
+    }
+    // Overrides strictly below this path.
+    if (!data_overrides_.empty()) {
+      for (const auto& [p, v] : data_overrides_) {
+        if (p.size() > path.size() && std::equal(path.begin(), path.end(), p.begin())) {
+          std::vector<Value> rest(p.begin() + static_cast<std::ptrdiff_t>(path.size()), p.end());
+          result = upsert(result.is_object() ? result : Value::empty_object(), rest, 0, v);
+        }
+      }
+    }
+    return result;
+  }
+
+  // ---- rules ----------------------------------------------------------------------
+  Value node_value(const RuleNode* node, const Location& loc) {
+    auto& memo = memo_.back();
+    auto it = memo.find(node);
+    if (it != memo.end()) return it->second;
+    if (in_progress_.count(node)) fail(codes::kRecursion, loc, "rule " + node->display + " is recursive");
+    in_progress_[node] = true;
+    Value v;
+    try {
+      v = compute_node(node);
+    } catch (...) {
+      in_progress_.erase(node);
+      throw;
+    }
+    in_progress_.erase(node);
+    memo_.back()[node] = v;
+    return v;
+  }
+
+  // Runs `fn` with a fresh frame of `size` slots.
+  template <class F>
+  auto with_frame(int32_t size, F&& fn) {
+    if (++depth_ > static_cast<int64_t>(opts_.limits.max_depth)) {
+      --depth_;
+      fail(codes::kCancel, no_loc, "evaluation exceeded the call depth limit");
+    }
+    std::vector<Value> frame(static_cast<size_t>(size));
+    Value* saved = fp_;
+    fp_ = frame.data();
+    size_t m = mark();
+    struct Restore {
+      Evaluator* e;
+      Value* saved;
+      size_t m;
+      ~Restore() {
+        e->undo(m);
+        e->fp_ = saved;
+        --e->depth_;
+      }
+    } r{this, saved, m};
+    return fn();
+  }
+
+  Value compute_node(const RuleNode* node) {
+    if (node->multi_value && !node->dynamic) {
+      ValueVec items;
+      for (const auto& r : node->rules) {
+        with_frame(r->frame_size, [&] {
+          eval_body(r->body, 0, [&]() -> bool {
+            eval_term(*r->key, [&](const Value& v) -> bool {
+              items.push_back(v);
+              return false;
+            });
+            return false;
+          });
+          return 0;
+        });
+      }
+      return Value::set(std::move(items));
+    }
+    if (node->dynamic || node->multi_value) return compute_dynamic(node);
+    // Complete rules.
+    Value result;
+    const Rule* result_rule = nullptr;
+    for (const auto& r : node->rules) {
+      bool stop = false;
+      for (const Rule* clause = r.get(); clause; clause = clause->else_rule.get()) {
+        bool produced = false;
+        with_frame(r->frame_size, [&] {
+          eval_body(clause->body, 0, [&]() -> bool {
+            auto take = [&](const Value& v) -> bool {
+              produced = true;
+              if (result.is_undefined()) {
+                result = v;
+                result_rule = clause;
+              } else if (result != v) {
+                fail(codes::kConflict, clause->loc, "complete rules must not produce multiple outputs");
+              }
+              return true;
+            };
+            if (clause->value) eval_term(*clause->value, take);
+            else take(Value::true_value());
+            // An else chain takes its first answer; single-value sets stop early.
+            return r->else_rule != nullptr || node->single_value;
+          });
+          return 0;
+        });
+        if (produced) break;
+      }
+      if (stop) break;
+      // Every rule is evaluated even when the value is already known: print output
+      // must match the reference engines, which do not stop early across rules.
+    }
+    (void)result_rule;
+    if (result.is_undefined() && node->default_rule) {
+      const Rule* d = node->default_rule.get();
+      if (d->value) {
+        with_frame(d->frame_size, [&] {
+          eval_term(*d->value, [&](const Value& v) -> bool {
+            result = v;
+            return true;
+          });
+          return 0;
+        });
+      } else {
+        result = Value::true_value();
+      }
+    }
+    return result;
+  }
+
+  // Rules with key terms after their static name (partial objects, ref heads,
+  // partial sets under a dynamic prefix).
+  Value compute_dynamic(const RuleNode* node) {
+    struct Entry {
+      std::vector<Value> keys;
+      Value value;
+      const Rule* rule;
+      bool set_member;
+    };
+    std::vector<Entry> entries;
+    for (const auto& r : node->rules) {
+      with_frame(r->frame_size, [&] {
+        eval_body(r->body, 0, [&]() -> bool {
+          collect_keys(*r, r->static_len, {}, [&](std::vector<Value> keys) {
+            if (r->kind == RuleKind::MultiValue) {
+              eval_term(*r->key, [&](const Value& v) -> bool {
+                entries.push_back({keys, v, r.get(), true});
+                return false;
+              });
+            } else if (r->value) {
+              eval_term(*r->value, [&](const Value& v) -> bool {
+                entries.push_back({keys, v, r.get(), false});
+                return false;
+              });
+            } else {
+              entries.push_back({keys, Value::true_value(), r.get(), false});
+            }
+          });
+          return false;
+        });
+        return 0;
+      });
+    }
+    // Build the nested object.
+    return build_nested(entries.begin(), entries.end(), 0, node);
+  }
+
+  template <class F>
+  void collect_keys(const Rule& r, size_t i, std::vector<Value> acc, F&& f) {
+    if (i == r.ref.size()) {
+      f(std::move(acc));
+      return;
+    }
+    eval_term(*r.ref[i], [&](const Value& v) -> bool {
+      std::vector<Value> next = acc;
+      next.push_back(v);
+      collect_keys(r, i + 1, std::move(next), f);
+      return false;
+    });
+  }
+
+  template <class It>
+  Value build_nested(It begin, It end, size_t depth, const RuleNode* node) {
+    // Leaves at this depth.
+    std::map<Value, std::vector<It>, bool (*)(const Value&, const Value&)> groups(
+        [](const Value& a, const Value& b) { return compare(a, b) < 0; });
+    ValueVec set_items;
+    bool is_set = false;
+    for (It it = begin; it != end; ++it) {
+      if (it->keys.size() == depth) {
+        if (it->set_member) {
+          set_items.push_back(it->value);
+          is_set = true;
+        }
+        continue;
+      }
+      groups[it->keys[depth]].push_back(it);
+    }
+    if (is_set && groups.empty()) return Value::set(std::move(set_items));
+    ObjectItems items;
+    for (auto& [key, list] : groups) {
+      // Direct values at the next depth.
+      Value leaf;
+      std::vector<typename std::iterator_traits<It>::value_type> deeper;
+      for (It it : list) {
+        if (it->keys.size() == depth + 1 && !it->set_member) {
+          if (leaf.is_defined() && leaf != it->value)
+            fail(codes::kConflict, it->rule->loc,
+                 depth == 0 && node->rules.size() >= 1 && !it->rule->module->rego_v1
+                     ? "object keys must be unique"
+                     : "rule " + node->display + " produced conflicting values");
+          leaf = it->value;
+        } else {
+          deeper.push_back(*it);
+        }
+      }
+      if (!deeper.empty()) {
+        Value sub = build_nested(deeper.begin(), deeper.end(), depth + 1, node);
+        if (leaf.is_defined()) {
+          if (leaf.is_object() && sub.is_object()) {
+            ObjectItems merged = leaf.object_items();
+            for (auto& kv : sub.object_items()) merged.push_back(kv);
+            leaf = Value::object(std::move(merged));
+          } else {
+            fail(codes::kConflict, list.front()->rule->loc, "rule " + node->display + " produced conflicting values");
+          }
+        } else {
+          leaf = sub;
+        }
+      }
+      items.emplace_back(key, leaf);
+    }
+    return Value::object(std::move(items));
+  }
+
+  // ---- calls ------------------------------------------------------------------------
+  bool eval_args(const Term& call, size_t i, size_t n, std::vector<Value>& args, FnRef<bool()> k) {
+    if (i > n) return k();
+    return eval_term(*call.items[i], [&](const Value& v) -> bool {
+      args[i - 1] = v;
+      return eval_args(call, i + 1, n, args, k);
+    });
+  }
+
+  // Evaluates a call with its first n arguments and passes the result on.
+  bool eval_call(const Term& call, size_t n, ValCont k) {
+    const auto* target = static_cast<const CallTarget*>(call.target);
+    if (!target) fail(codes::kInternal, call.loc, "unresolved call");
+    if (target->kind == CallTarget::Print) return eval_print(call, k);
+    std::vector<Value> args(n);
+    return eval_args(call, 1, n, args, [&]() -> bool { return dispatch(call, target, args, k); });
+  }
+
+  bool dispatch(const Term& call, const CallTarget* target, std::vector<Value>& args, ValCont k) {
+    if (!mocks_.empty()) {
+      const void* key = target->kind == CallTarget::Function ? static_cast<const void*>(target->function)
+                                                             : static_cast<const void*>(target->builtin);
+      for (auto it = mocks_.rbegin(); it != mocks_.rend(); ++it) {
+        if (it->target != key) continue;
+        if (it->fn) {
+          if (it->fn->function == target->function && it->fn->builtin == target->builtin) break;
+          return dispatch(call, it->fn, args, k);
+        }
+        return k(it->value);
+      }
+    }
+    switch (target->kind) {
+      case CallTarget::Builtin: {
+        Value out;
+        try {
+          out = target->builtin->fn(bctx_, std::span<const Value>(args.data(), args.size()));
+        } catch (const BuiltinError& e) {
+          if (bctx_.strict)
+            fail(e.code.c_str(), call.loc, e.what());
+          builtin_errors_++;
+          return false;
+        }
+        if (out.is_undefined()) return false;
+        return k(out);
+      }
+      case CallTarget::Function: return call_function(call, target->function, args, k);
+      case CallTarget::Member2: {
+        if (args.size() != 2) return false;
+        bool found = false;
+        each_member(args[1], [&](const Value&, const Value& v) -> bool {
+          if (v == args[0]) found = true;
+          return found;
+        });
+        return k(Value::boolean(found));
+      }
+      case CallTarget::Member3: {
+        if (args.size() != 3) return false;
+        bool found = false;
+        if (args[2].is_array() || args[2].is_object()) {
+          const Value* v = lookup(args[2], args[0]);
+          found = v && *v == args[1];
+        } else if (args[2].is_set()) {
+          found = args[0] == args[1] && args[2].has(args[0]);
+        }
+        return k(Value::boolean(found));
+      }
+      case CallTarget::Walk: return eval_walk(args[0], k);
+      case CallTarget::Eq:
+      case CallTarget::Assign: {
+        if (args.size() == 2) return k(Value::boolean(args[0] == args[1]));
+        return false;
+      }
+      case CallTarget::Print: return false;
+    }
+    return false;
+  }
+
+  bool call_function(const Term& call, const RuleNode* fn, const std::vector<Value>& args, ValCont k) {
+    Value result;
+    bool have = false;
+    for (const auto& r : fn->rules) {
+      if (r->args.size() != args.size()) continue;
+      for (const Rule* clause = r.get(); clause; clause = clause->else_rule.get()) {
+        bool produced = false;
+        with_frame(r->frame_size, [&] {
+          unify_args(*r, 0, args, [&]() -> bool {
+            return eval_body(clause->body, 0, [&]() -> bool {
+              auto take = [&](const Value& v) -> bool {
+                produced = true;
+                if (!have) {
+                  result = v;
+                  have = true;
+                } else if (result != v) {
+                  fail(codes::kConflict, clause->loc, "functions must not produce multiple outputs for same inputs");
+                }
+                return true;
+              };
+              if (clause->value) eval_term(*clause->value, take);
+              else take(Value::true_value());
+              return r->else_rule != nullptr;
+            });
+          });
+          return 0;
+        });
+        if (produced) break;
+      }
+    }
+    if (!have && fn->default_rule) {
+      const Rule* d = fn->default_rule.get();
+      with_frame(d->frame_size, [&] {
+        unify_args(*d, 0, args, [&]() -> bool {
+          if (d->value) {
+            eval_term(*d->value, [&](const Value& v) -> bool {
+              result = v;
+              have = true;
+              return true;
+            });
+          } else {
+            result = Value::true_value();
+            have = true;
+          }
+          return true;
+        });
+        return 0;
+      });
+    }
+    if (!have) return false;
+    return k(result);
+  }
+
+  bool unify_args(const Rule& r, size_t i, const std::vector<Value>& args, Cont k) {
+    if (i == r.args.size()) return k();
+    return unify(*r.args[i], args[i], [&]() -> bool { return unify_args(r, i + 1, args, k); });
+  }
+
+  bool eval_walk(const Value& root, ValCont k) {
+    ValueVec path;
+    return walk_rec(root, path, k);
+  }
+  bool walk_rec(const Value& v, ValueVec& path, ValCont k) {
+    if (k(Value::array({Value::array(path), v}))) return true;
+    return each_member(v, [&](const Value& key, const Value& child) -> bool {
+      path.push_back(key);
+      bool stop = walk_rec(child, path, k);
+      path.pop_back();
+      return stop;
+    });
+  }
+
+  // print(a, b, ...): each argument's values (or <undefined>), one line per
+  // combination, strings unquoted; always true.
+  bool eval_print(const Term& call, ValCont k) {
+    if (opts_.print) {
+      std::vector<std::vector<std::string>> parts;
+      for (size_t i = 1; i < call.items.size(); ++i) {
+        std::vector<std::string> vals;
+        size_t m = mark();
+        try {
+          eval_term(*call.items[i], [&](const Value& v) -> bool {
+            vals.push_back(v.is_string() ? v.str() : to_rego(v));
+            return false;
+          });
+        } catch (const EvalError&) {
+          vals.clear();
+        }
+        undo(m);
+        if (vals.empty()) vals.push_back("<undefined>");
+        parts.push_back(std::move(vals));
+      }
+      std::string prefix;
+      if (call.loc.file) prefix = *call.loc.file;
+      prefix += ":" + std::to_string(call.loc.row) + ": ";
+      std::vector<size_t> idx(parts.size(), 0);
+      for (;;) {
+        std::string line = prefix;
+        for (size_t i = 0; i < parts.size(); ++i) {
+          if (i) line += ' ';
+          line += parts[i][idx[i]];
+        }
+        opts_.print(line);
+        size_t j = parts.size();
+        while (j > 0) {
+          --j;
+          if (++idx[j] < parts[j].size()) break;
+          idx[j] = 0;
+          if (j == 0) {
+            j = SIZE_MAX;
+            break;
+          }
+        }
+        if (parts.empty() || j == SIZE_MAX) break;
+      }
+    }
+    return k(Value::true_value());
+  }
+
+  // ---- unification ------------------------------------------------------------------
+  bool unify(const Term& t, const Value& v, Cont k) {
+    switch (t.kind) {
+      case TermKind::Var: {
+        if (t.slot < 0) {
+          return eval_term(t, [&](const Value& x) -> bool { return x == v ? k() : false; });
+        }
+        Value* s = slot_of(t);
+        if (s->is_undefined()) {
+          size_t m = mark();
+          bind(s, v);
+          bool stop = k();
+          undo(m);
+          return stop;
+        }
+        return *s == v ? k() : false;
+      }
+      case TermKind::Array:
+        if (!t.ground && has_unbound(t)) {
+          if (!v.is_array() || v.array_items().size() != t.items.size()) return false;
+          return unify_items(t, 0, v, k);
+        }
+        break;
+      case TermKind::Object:
+        if (!t.ground && has_unbound(t)) {
+          if (!v.is_object() || v.object_items().size() != t.pairs.size()) return false;
+          return unify_pairs(t, 0, v, k);
+        }
+        break;
+      default: break;
+    }
+    return eval_term(t, [&](const Value& x) -> bool { return x == v ? k() : false; });
+  }
+
+  bool unify_items(const Term& t, size_t i, const Value& v, Cont k) {
+    if (i == t.items.size()) return k();
+    Value item = v.array_items()[i];
+    return unify(*t.items[i], item, [&]() -> bool { return unify_items(t, i + 1, v, k); });
+  }
+
+  bool unify_pairs(const Term& t, size_t i, const Value& v, Cont k) {
+    if (i == t.pairs.size()) return k();
+    return eval_term(*t.pairs[i].first, [&](const Value& key) -> bool {
+      const Value* child = v.get(key);
+      if (!child) return false;
+      Value c = *child;
+      return unify(*t.pairs[i].second, c, [&]() -> bool { return unify_pairs(t, i + 1, v, k); });
+    });
+  }
+
+  bool unify_terms(const Term& a, const Term& b, Cont k) {
+    bool a_open = has_unbound(a);
+    bool b_open = has_unbound(b);
+    if (!b_open) return eval_term(b, [&](const Value& v) -> bool { return unify(a, v, k); });
+    if (!a_open) return eval_term(a, [&](const Value& v) -> bool { return unify(b, v, k); });
+    if (a.kind == TermKind::Array && b.kind == TermKind::Array) {
+      if (a.items.size() != b.items.size()) return false;
+      return unify_term_items(a, b, 0, k);
+    }
+    if (a.kind == TermKind::Object && b.kind == TermKind::Object) {
+      if (a.pairs.size() != b.pairs.size()) return false;
+      return unify_term_pairs(a, b, 0, k);
+    }
+    fail(codes::kUnsafeVar, a.loc, "unification of two unbound terms");
+  }
+  bool unify_term_items(const Term& a, const Term& b, size_t i, Cont k) {
+    if (i == a.items.size()) return k();
+    return unify_terms(*a.items[i], *b.items[i], [&]() -> bool { return unify_term_items(a, b, i + 1, k); });
+  }
+  bool unify_term_pairs(const Term& a, const Term& b, size_t i, Cont k) {
+    if (i == a.pairs.size()) return k();
+    return eval_term(*a.pairs[i].first, [&](const Value& key) -> bool {
+      for (const auto& [bk, bv] : b.pairs) {
+        bool match = false;
+        eval_term(*bk, [&](const Value& k2) -> bool {
+          match = k2 == key;
+          return true;
+        });
+        if (match)
+          return unify_terms(*a.pairs[i].second, *bv, [&]() -> bool { return unify_term_pairs(a, b, i + 1, k); });
+      }
+      return false;
+    });
+  }
+
+  const Policy& policy_;
+  const EvalOptions& opts_;
+  BuiltinContext bctx_;
+  Value input_;
+  Value* fp_ = nullptr;
+  std::vector<Value*> trail_;
+  std::vector<std::unordered_map<const RuleNode*, Value>> memo_;
+  std::unordered_map<const RuleNode*, bool> in_progress_;
+  std::vector<std::pair<std::vector<Value>, Value>> data_overrides_;
+  std::vector<Mock> mocks_;
+  std::unordered_map<std::string, std::unique_ptr<CallTarget>> fn_targets_;
+  std::vector<Value>* query_values_ = nullptr;
+  const Body* query_body_ = nullptr;
+  int64_t depth_ = 0;
+  uint64_t steps_ = 0;
+  uint64_t builtin_errors_ = 0;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
+bool evaluate_query(const Policy& policy, const CompiledQuery& q, const EvalOptions& opts, QueryResult& out,
+                    Errors& errors) {
+  Evaluator ev(policy, opts);
+  return ev.run(q, out, errors);
+}
+
+}  // namespace confidant::rego

@@ -1,0 +1,223 @@
+// End-to-end tests of the engine: parse -> compile -> evaluate.
+#include <gtest/gtest.h>
+
+#include "rego/rego.h"
+
+using namespace confidant::rego;
+
+namespace {
+
+struct Run {
+  bool ok = false;
+  Value value;
+  std::string error;  // code: message
+  std::vector<std::string> prints;
+};
+
+Run eval(const std::string& module, const std::string& query, const std::string& input_json = "",
+         bool v0 = false, bool strict = false) {
+  Run r;
+  Engine eng(EngineOptions{v0});
+  Errors errs;
+  if (!eng.add_module("test.rego", module, errs)) {
+    r.error = errs[0].code + ": " + errs[0].message;
+    return r;
+  }
+  auto p = eng.compile(errs);
+  if (!p) {
+    r.error = errs[0].code + ": " + errs[0].message;
+    return r;
+  }
+  auto q = Query::prepare(p, query, errs);
+  if (!q) {
+    r.error = errs[0].code + ": " + errs[0].message;
+    return r;
+  }
+  EvalOptions o;
+  o.strict_builtin_errors = strict;
+  o.print = [&](const std::string& s) { r.prints.push_back(s); };
+  if (!input_json.empty()) {
+    std::string err;
+    EXPECT_TRUE(parse_json(input_json, o.input, err)) << err;
+  }
+  if (!q->eval_value(o, r.value, errs)) {
+    r.error = errs[0].code + ": " + errs[0].message;
+    return r;
+  }
+  r.ok = true;
+  return r;
+}
+
+std::string J(const Run& r) { return r.ok ? (r.value.is_defined() ? to_json(r.value) : "undefined") : r.error; }
+
+}  // namespace
+
+TEST(Eval, CompleteRulesAndDefaults) {
+  const char* m = R"(package t
+default allow := false
+allow if input.user == "admin"
+x := 1 + 2 * 3
+)";
+  EXPECT_EQ(J(eval(m, "data.t.allow", R"({"user":"admin"})")), "true");
+  EXPECT_EQ(J(eval(m, "data.t.allow", R"({"user":"bob"})")), "false");
+  EXPECT_EQ(J(eval(m, "data.t.x")), "7");
+}
+
+TEST(Eval, PartialSetsAndObjects) {
+  const char* m = R"(package t
+s contains x if { some x in input.xs; x > 1 }
+o[k] := v if { some k, v in input.m; v != 0 }
+)";
+  EXPECT_EQ(J(eval(m, "data.t.s", R"({"xs":[1,2,3,2]})")), "[2,3]");
+  EXPECT_EQ(J(eval(m, "data.t.o", R"({"m":{"a":1,"b":0}})")), R"({"a":1})");
+  EXPECT_EQ(J(eval(m, "data.t.o.a", R"({"m":{"a":1,"b":0}})")), "1");
+}
+
+TEST(Eval, V0PartialSetAndFunctions) {
+  const char* m = R"(package t
+import future.keywords.in
+p[x] { x := input.xs[_]; x > 1 }
+f(x) = y { y := x * 2 }
+f(x) = y { x == 100; y := 200 }
+g(x) { x > 1 }
+q { f(2) == 4; g(5) }
+)";
+  EXPECT_EQ(J(eval(m, "data.t.p", R"({"xs":[1,2,3]})", true)), "[2,3]");
+  EXPECT_EQ(J(eval(m, "data.t.q", "", true)), "true");
+}
+
+TEST(Eval, FunctionConflictIsAnError) {
+  const char* m = R"(package t
+f(x) := 1 if x > 0
+f(x) := 2 if x > 1
+p := f(5)
+)";
+  EXPECT_EQ(J(eval(m, "data.t.p")), "eval_conflict_error: functions must not produce multiple outputs for same inputs");
+}
+
+TEST(Eval, CompleteConflictIsAnError) {
+  const char* m = R"(package t
+p := 1 if true
+p := 2 if true
+)";
+  EXPECT_EQ(J(eval(m, "data.t.p")), "eval_conflict_error: complete rules must not produce multiple outputs");
+}
+
+TEST(Eval, ElseChains) {
+  const char* m = R"(package t
+p := "a" if input.x == 1
+else := "b" if input.x == 2
+else := "c"
+)";
+  EXPECT_EQ(J(eval(m, "data.t.p", R"({"x":1})")), R"("a")");
+  EXPECT_EQ(J(eval(m, "data.t.p", R"({"x":2})")), R"("b")");
+  EXPECT_EQ(J(eval(m, "data.t.p", R"({"x":3})")), R"("c")");
+}
+
+TEST(Eval, NegationEveryComprehensions) {
+  const char* m = R"(package t
+all_pos if every x in input.xs { x > 0 }
+none_neg if not any_neg
+any_neg if { some x in input.xs; x < 0 }
+sq := [y | some x in input.xs; y := x * x]
+st := {y | some x in input.xs; y := x % 2}
+ob := {k: count(k) | some k in ["a", "bb"]}
+)";
+  EXPECT_EQ(J(eval(m, "data.t.all_pos", R"({"xs":[1,2]})")), "true");
+  EXPECT_EQ(J(eval(m, "data.t.all_pos", R"({"xs":[1,-2]})")), "undefined");
+  EXPECT_EQ(J(eval(m, "data.t.none_neg", R"({"xs":[1,2]})")), "true");
+  EXPECT_EQ(J(eval(m, "data.t.sq", R"({"xs":[1,2,3]})")), "[1,4,9]");
+  EXPECT_EQ(J(eval(m, "data.t.st", R"({"xs":[1,2,3]})")), "[0,1]");
+  EXPECT_EQ(J(eval(m, "data.t.ob")), R"({"a":1,"bb":2})");
+}
+
+TEST(Eval, ReorderingForSafety) {
+  const char* m = R"(package t
+p if { x > 1; x := input.v }
+)";
+  // `:=` may not be reordered past a use in OPA either; `=` may.
+  const char* m2 = R"(package t
+p if { x > 1; x = input.v }
+)";
+  EXPECT_EQ(J(eval(m2, "data.t.p", R"({"v":2})")), "true");
+  (void)m;
+}
+
+TEST(Eval, UnsafeVariable) {
+  const char* m = R"(package t
+p if { x > 1 }
+)";
+  EXPECT_EQ(J(eval(m, "data.t.p")), "rego_unsafe_var_error: var x is unsafe");
+}
+
+TEST(Eval, Recursion) {
+  const char* m = R"(package t
+p if q
+q if p
+)";
+  auto r = eval(m, "data.t.p");
+  EXPECT_NE(r.error.find("rego_recursion_error"), std::string::npos) << r.error;
+}
+
+TEST(Eval, WithKeyword) {
+  const char* m = R"(package t
+p := input.x
+q := y if { y := p with input.x as 7 }
+d := data.t.base.v
+r := y if { y := d with data.t.base.v as 3 }
+f(x) := x + 1
+g := y if { y := f(1) with f as 10 }
+)";
+  EXPECT_EQ(J(eval(m, "data.t.q")), "7");
+  EXPECT_EQ(J(eval(m, "data.t.r")), "3");
+  EXPECT_EQ(J(eval(m, "data.t.g")), "10");
+}
+
+TEST(Eval, PrintFormat) {
+  const char* m = R"(package t
+p if {
+  print("hello", input.a, input.missing, {"k": [1, "s"]})
+}
+)";
+  auto r = eval(m, "data.t.p", R"({"a":"x"})");
+  ASSERT_TRUE(r.ok) << r.error;
+  ASSERT_EQ(r.prints.size(), 1u);
+  EXPECT_EQ(r.prints[0], R"(test.rego:3: hello x <undefined> {"k": [1, "s"]})");
+}
+
+TEST(Eval, RefHeadsAndDataMerge) {
+  const char* m = R"(package t
+a.b.c := 1
+a.b[k] := 2 if some k in ["x", "y"]
+)";
+  EXPECT_EQ(J(eval(m, "data.t.a")), R"({"b":{"c":1,"x":2,"y":2}})");
+  EXPECT_EQ(J(eval(m, "data.t.a.b.x")), "2");
+}
+
+TEST(Eval, IterationOverVirtualDocs) {
+  const char* m = R"(package t
+s contains "a"
+s contains "b"
+n := count([x | data.t.s[x]])
+)";
+  EXPECT_EQ(J(eval(m, "data.t.n")), "2");
+}
+
+TEST(Eval, StepLimitStopsRunawayQuery) {
+  const char* m = R"(package t
+p := count([x | some a in numbers.range(1, 2000); some b in numbers.range(1, 2000); x := a * b])
+)";
+  Engine eng;
+  Errors errs;
+  ASSERT_TRUE(eng.add_module("t.rego", m, errs));
+  auto p = eng.compile(errs);
+  ASSERT_TRUE(p);
+  auto q = Query::prepare(p, "data.t.p", errs);
+  ASSERT_TRUE(q);
+  EvalOptions o;
+  o.limits.max_steps = 10000;
+  QueryResult res;
+  EXPECT_FALSE(q->eval(o, res, errs));
+  ASSERT_FALSE(errs.empty());
+  EXPECT_EQ(errs.back().code, "eval_cancel_error");
+}
