@@ -324,10 +324,35 @@ class Compiler {
       if (e.term) scan(*e.term);
       if (e.kind == ExprKind::SomeIn && e.some_domain) scan(*e.some_domain);
       if (e.kind == ExprKind::Every && e.some_domain) scan(*e.some_domain);
-      for (auto& w : e.withs) scan(*w.value);
+      for (auto& w : e.withs)
+        if (!names_function(env, *w.value, scope)) scan(*w.value);
     }
     if (head_key) scan(*head_key);
     if (head_value) scan(*head_value);
+  }
+
+  // A `with` replacement that names a builtin or function (`with count as my_count`).
+  bool names_function(const ModuleEnv& env, const Term& t, const Scope& scope) const {
+    std::vector<std::string> parts;
+    if (t.kind == TermKind::Var) {
+      parts.push_back(t.name);
+    } else if (t.kind == TermKind::Ref) {
+      for (size_t i = 0; i < t.items.size(); ++i) {
+        const Term& p = *t.items[i];
+        if (i == 0 && p.kind == TermKind::Var) parts.push_back(p.name);
+        else if (p.kind == TermKind::Scalar && p.value.is_string()) parts.push_back(p.value.str());
+        else return false;
+      }
+    } else {
+      return false;
+    }
+    if (scope.lookup(parts[0]) >= 0) return false;
+    if (builtins_.find(join(parts))) return true;
+    std::vector<std::string> path = global_path(env, parts[0]);
+    if (path.empty() || path[0] != "data") return false;
+    path.insert(path.end(), parts.begin() + 1, parts.end());
+    const RuleNode* n = policy_.find(std::vector<std::string>(path.begin() + 1, path.end()));
+    return n && n->is_function;
   }
 
   void declare(Scope& scope, Frame& frame, const std::string& name) {
@@ -368,6 +393,7 @@ class Compiler {
       case TermKind::Var: {
         if (t.name == "_") {
           t.slot = frame.alloc("_");
+          scope.own.push_back(t.slot);
           return;
         }
         int32_t s = scope.lookup(t.name);
@@ -380,6 +406,7 @@ class Compiler {
           // Should not happen: declare_body_vars declared every local.
           t.slot = frame.alloc(t.name);
           scope.vars[t.name] = t.slot;
+          scope.own.push_back(t.slot);
           return;
         }
         tp = make_global_ref(path, t.loc);
@@ -603,9 +630,33 @@ class Compiler {
       }
     }
     for (auto& w : e.withs) {
-      resolve_term(env, w.value, scope, frame);
+      if (names_function(env, *w.value, scope)) {
+        // Keep it symbolic, expanded to a full data path when it is a rule.
+        resolve_function_value(env, w.value);
+      } else {
+        resolve_term(env, w.value, scope, frame);
+      }
       resolve_with_target(env, w);
     }
+  }
+
+  void resolve_function_value(const ModuleEnv& env, TermPtr& t) {
+    Term& head = t->kind == TermKind::Var ? *t : *t->items[0];
+    if (builtins_.find(t->kind == TermKind::Var ? t->name : "")) return;
+    std::vector<std::string> path = global_path(env, head.name);
+    if (path.empty() || path[0] != "data") return;
+    auto r = std::make_shared<Term>();
+    r->kind = TermKind::Ref;
+    r->loc = t->loc;
+    auto root = std::make_shared<Term>();
+    root->kind = TermKind::Var;
+    root->name = "data";
+    root->loc = t->loc;
+    r->items.push_back(root);
+    for (size_t i = 1; i < path.size(); ++i) r->items.push_back(make_string_term(path[i], t->loc));
+    if (t->kind == TermKind::Ref)
+      for (size_t i = 1; i < t->items.size(); ++i) r->items.push_back(t->items[i]);
+    t = r;
   }
 
   void resolve_with_target(const ModuleEnv& env, With& w) {

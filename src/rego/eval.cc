@@ -50,6 +50,8 @@ class Evaluator {
     bctx_.seed = static_cast<uint64_t>(bctx_.now_ns);
     start_ = std::chrono::steady_clock::now();
     memo_.emplace_back();
+    char probe;
+    stack_base_ = &probe;
   }
 
   bool run(const CompiledQuery& q, QueryResult& out, Errors& errors) {
@@ -96,6 +98,9 @@ class Evaluator {
 
   void step(const Location& loc) {
     if (++steps_ > opts_.limits.max_steps) fail(codes::kCancel, loc, "evaluation exceeded the step limit");
+    char probe;
+    if (static_cast<uint64_t>(stack_base_ - &probe) > opts_.limits.max_stack_bytes)
+      fail(codes::kCancel, loc, "evaluation exceeded the stack limit (nesting too deep)");
     if ((steps_ & 1023) == 0) {
       auto el = std::chrono::steady_clock::now() - start_;
       if (static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(el).count()) >
@@ -980,7 +985,18 @@ class Evaluator {
         if (it->target != key) continue;
         if (it->fn) {
           if (it->fn->function == target->function && it->fn->builtin == target->builtin) break;
-          return dispatch(call, it->fn, args, k);
+          // The replacement runs without this mock, so it may call the original.
+          auto saved = mocks_;
+          mocks_.erase(std::next(it).base());
+          bool stop;
+          try {
+            stop = dispatch(call, it->fn, args, k);
+          } catch (...) {
+            mocks_ = std::move(saved);
+            throw;
+          }
+          mocks_ = std::move(saved);
+          return stop;
         }
         return k(it->value);
       }
@@ -1252,6 +1268,7 @@ class Evaluator {
   uint64_t steps_ = 0;
   uint64_t builtin_errors_ = 0;
   std::chrono::steady_clock::time_point start_;
+  const char* stack_base_ = nullptr;
 };
 
 }  // namespace

@@ -56,7 +56,10 @@ struct EvalLimits {
   uint64_t max_steps = 50'000'000;      // evaluation steps (expressions, unifications, calls)
   uint64_t max_time_ns = 10'000'000'000; // wall time budget, checked every few thousand steps
   uint64_t max_memory = 512ull << 20;   // approximate bytes of values built by the evaluation
-  uint32_t max_depth = 2000;            // nested rule/function calls
+  uint32_t max_depth = 1000;            // nested rule/function calls
+  // Native stack the evaluation may use (it recurses): keep below the
+  // evaluating thread's stack size (8 MiB for the main thread on Linux).
+  uint64_t max_stack_bytes = 4ull << 20;
 };
 
 struct EvalOptions {
