@@ -54,6 +54,7 @@ struct Scope {
   Scope* parent = nullptr;
   std::unordered_map<std::string, int32_t> vars;
   std::unordered_set<std::string> assigned;  // declared with := in this scope
+  std::unordered_set<std::string> pending;   // declared by some/:= later in the body
   std::vector<int32_t> own;                  // slots declared here
   int32_t lookup(const std::string& n) const {
     for (const Scope* s = this; s; s = s->parent) {
@@ -255,52 +256,26 @@ class Compiler {
   // directly in it and not global/outer. Nested bodies are scanned later.
   void declare_body_vars(const ModuleEnv& env, Body& body, Scope& scope, Frame& frame, const Term* head_key,
                          const Term* head_value) {
-    // some / := declarations first: they shadow globals and outer variables.
+    // `some` and `:=` declare variables from that expression on (the
+    // resolver declares them in order); here they are only noted, so that
+    // a comprehension before the declaration keeps its own variable.
     for (auto& e : body) {
       if (e.kind == ExprKind::SomeDecl) {
         for (auto& v : e.vars)
-          if (v->kind == TermKind::Var && v->name != "_") declare(scope, frame, v->name);
+          if (v->kind == TermKind::Var) note_pattern(*v, scope);
       } else if (e.kind == ExprKind::SomeIn) {
-        std::function<void(const TermPtr&)> decl = [&](const TermPtr& t) {
-          if (!t) return;
-          if (t->kind == TermKind::Var) {
-            if (t->name != "_") declare(scope, frame, t->name);
-          } else if (t->kind == TermKind::Array) {
-            for (auto& i : t->items) decl(i);
-          } else if (t->kind == TermKind::Object) {
-            for (auto& [k, v] : t->pairs) decl(v);
-          }
-        };
-        decl(e.some_key);
-        decl(e.some_value);
+        if (e.some_key) note_pattern(*e.some_key, scope);
+        note_pattern(*e.some_value, scope);
       } else if (e.kind == ExprKind::Call && is_op(*e.term, "assign") && e.term->items.size() == 3) {
-        std::function<void(const TermPtr&)> decl = [&](const TermPtr& t) {
-          if (t->kind == TermKind::Var) {
-            if (t->name == "_") return;
-            if (scope.assigned.count(t->name)) {
-              error(codes::kCompile, t->loc, "var " + t->name + " assigned above");
-              return;
-            }
-            if (t->name == "input" || t->name == "data") {
-              error(codes::kCompile, t->loc, "cannot assign to " + t->name);
-              return;
-            }
-            scope.assigned.insert(t->name);
-            declare(scope, frame, t->name);
-          } else if (t->kind == TermKind::Array) {
-            for (auto& i : t->items) decl(i);
-          } else if (t->kind == TermKind::Object) {
-            for (auto& [k, v] : t->pairs) decl(v);
-          }
-        };
-        decl(e.term->items[1]);
+        note_pattern(*e.term->items[1], scope);
       }
     }
     // Remaining plain variables used directly in this body.
     std::function<void(const Term&)> scan = [&](const Term& t) {
       switch (t.kind) {
         case TermKind::Var:
-          if (t.name != "_" && scope.lookup(t.name) < 0 && global_path(env, t.name).empty())
+          if (t.name != "_" && !scope.pending.count(t.name) && scope.lookup(t.name) < 0 &&
+              global_path(env, t.name).empty())
             declare(scope, frame, t.name);
           break;
         case TermKind::Ref:
@@ -353,6 +328,39 @@ class Compiler {
     path.insert(path.end(), parts.begin() + 1, parts.end());
     const RuleNode* n = policy_.find(std::vector<std::string>(path.begin() + 1, path.end()));
     return n && n->is_function;
+  }
+
+  static void note_pattern(const Term& t, Scope& scope) {
+    if (t.kind == TermKind::Var) {
+      if (t.name != "_") scope.pending.insert(t.name);
+    } else if (t.kind == TermKind::Array) {
+      for (auto& i : t.items) note_pattern(*i, scope);
+    } else if (t.kind == TermKind::Object) {
+      for (auto& [k, v] : t.pairs) note_pattern(*v, scope);
+    }
+  }
+
+  // Declares the variables of a `some`/`:=` pattern in this scope.
+  void declare_pattern(const Term& t, Scope& scope, Frame& frame, bool assign) {
+    if (t.kind == TermKind::Var) {
+      if (t.name == "_") return;
+      if (assign) {
+        if (scope.assigned.count(t.name)) {
+          error(codes::kCompile, t.loc, "var " + t.name + " assigned above");
+          return;
+        }
+        if (t.name == "input" || t.name == "data") {
+          error(codes::kCompile, t.loc, "cannot assign to " + t.name);
+          return;
+        }
+        scope.assigned.insert(t.name);
+      }
+      declare(scope, frame, t.name);
+    } else if (t.kind == TermKind::Array) {
+      for (auto& i : t.items) declare_pattern(*i, scope, frame, assign);
+    } else if (t.kind == TermKind::Object) {
+      for (auto& [k, v] : t.pairs) declare_pattern(*v, scope, frame, assign);
+    }
   }
 
   void declare(Scope& scope, Frame& frame, const std::string& name) {
@@ -599,17 +607,31 @@ class Compiler {
     switch (e.kind) {
       case ExprKind::Term:
       case ExprKind::Call:
-        resolve_term(env, e.term, scope, frame);
+        if (e.term->kind == TermKind::Call && is_op(*e.term, "assign") && e.term->items.size() == 3) {
+          // The right side sees the scope before the declaration.
+          Term& c = *e.term;
+          resolve_term(env, c.items[2], scope, frame);
+          declare_pattern(*c.items[1], scope, frame, true);
+          resolve_term(env, c.items[1], scope, frame);
+          resolve_call(env, c, scope);
+        } else {
+          resolve_term(env, e.term, scope, frame);
+        }
         if (e.kind == ExprKind::Term && e.term->kind == TermKind::Call) e.kind = ExprKind::Call;
         break;
       case ExprKind::SomeDecl:
         for (auto& v : e.vars)
-          if (v->kind == TermKind::Var) resolve_term(env, v, scope, frame);
+          if (v->kind == TermKind::Var) {
+            declare_pattern(*v, scope, frame, false);
+            resolve_term(env, v, scope, frame);
+          }
         break;
       case ExprKind::SomeIn:
+        resolve_term(env, e.some_domain, scope, frame);
+        if (e.some_key) declare_pattern(*e.some_key, scope, frame, false);
+        declare_pattern(*e.some_value, scope, frame, false);
         if (e.some_key) resolve_term(env, e.some_key, scope, frame);
         resolve_term(env, e.some_value, scope, frame);
-        resolve_term(env, e.some_domain, scope, frame);
         break;
       case ExprKind::Every: {
         resolve_term(env, e.some_domain, scope, frame);
@@ -840,9 +862,11 @@ class Compiler {
         if (!is_wildcard(s)) tin.insert(s);
       tout.clear();
     }
-    in.insert(tin.begin(), tin.end());
-    for (int32_t s : tout)
-      if (!tin.count(s)) out.insert(s);
+    // A variable bound by a ref in the same expression (`x == xs[x]`) is not
+    // needed from outside: the evaluator reads it after the ref binds it.
+    for (int32_t s : tin)
+      if (!tout.count(s)) in.insert(s);
+    out.insert(tout.begin(), tout.end());
   }
 
   bool is_wildcard(int32_t s) const {
@@ -1027,7 +1051,8 @@ class Compiler {
         if (r->value) term_vars(*r->value, false, in, out);
         if (r == &rule)
           for (size_t i = rule.static_len; i < rule.ref.size(); ++i) term_vars(*rule.ref[i], false, in, out);
-        in.insert(out.begin(), out.end());
+        // Iteration variables of refs in the head (`f(x) := o[_] == x`) are
+        // bound by evaluating the head itself; only its inputs must be safe.
         for (int32_t s : in) {
           if (safe.count(s) || reported_.count(s)) continue;
           reported_.insert(s);
@@ -1093,10 +1118,17 @@ class Compiler {
     if (t.kind == TermKind::Ref && t.items[0]->kind == TermKind::Var && t.items[0]->slot == kDataSlot) {
       const RuleNode* n = policy_.root.get();
       size_t i = 1;
+      bool dynamic = false;
       for (; i < t.items.size(); ++i) {
         const Term& p = *t.items[i];
-        if (!(p.kind == TermKind::Scalar && p.value.is_string())) break;
-        auto it = n->children.find(p.value.str());
+        std::string key;
+        if (p.kind == TermKind::Scalar && p.value.is_string()) key = p.value.str();
+        else if (p.kind == TermKind::Scalar && p.value.is_number()) key = p.value.number_text();
+        else {
+          dynamic = true;
+          break;
+        }
+        auto it = n->children.find(key);
         if (it == n->children.end()) {
           n = nullptr;
           break;
@@ -1104,7 +1136,14 @@ class Compiler {
         n = it->second.get();
         if (!n->rules.empty() || n->default_rule) break;
       }
-      if (n) add_subtree(n, deps);
+      // A dynamic key (`data[x].p`) is checked at run time (the evaluator
+      // detects a rule that needs itself); statically it would flag every
+      // rule below the prefix, as OPA does not.
+      if (n && dynamic) {
+        if (!n->rules.empty() || n->default_rule) deps.insert(n);
+      } else if (n) {
+        add_subtree(n, deps);
+      }
     } else if (t.kind == TermKind::Var && t.slot == kDataSlot) {
       add_subtree(policy_.root.get(), deps);
     }

@@ -547,14 +547,17 @@ class Evaluator {
   }
 
   // Walks ref operands [i..] over a plain value.
-  bool walk(const Term& ref, size_t i, const Value& v, ValCont k) {
+  // `json_keys`: v is a base document, where `x[2]` also finds the key "2".
+  bool walk(const Term& ref, size_t i, const Value& v, ValCont k, bool json_keys = false) {
     if (i == ref.items.size()) return k(v);
     const Term& op = *ref.items[i];
     if (op.ground) {
       const Value* child = lookup(v, op.constant);
+      if (!child && json_keys && v.is_object() && op.constant.is_number() && op.constant.is_integer())
+        child = v.get(op.constant.number_text());
       if (!child) return false;
       Value c = *child;
-      return walk(ref, i + 1, c, k);
+      return walk(ref, i + 1, c, k, json_keys);
     }
     if (op.kind == TermKind::Var && op.slot >= 0 && fp_[op.slot].is_undefined()) {
       // Iterate.
@@ -657,7 +660,7 @@ class Evaluator {
     if (!node || !node->has_rules_below) {
       if (data_overrides_.empty() || !override_below(path)) {
         if (base.is_undefined()) return false;
-        return walk(ref, i, base, k);
+        return walk(ref, i, base, k, /*json_keys=*/true);
       }
     }
     if (i == ref.items.size()) {
@@ -666,7 +669,11 @@ class Evaluator {
       return k(v);
     }
     const Term& op = *ref.items[i];
-    auto descend = [&](const Value& key) -> bool {
+    auto descend = [&](const Value& key0) -> bool {
+      // Base documents are JSON: `data.x[2]` finds the key "2".
+      Value key = key0.is_number() && key0.is_integer() && base.is_object() && !base.get(key0)
+                      ? Value::string(key0.number_text())
+                      : key0;
       const RuleNode* child = nullptr;
       if (node && key.is_string()) {
         auto it = node->children.find(key.str());
@@ -819,9 +826,10 @@ class Evaluator {
                 result = v;
                 result_rule = clause;
               } else if (result != v) {
-                fail(codes::kConflict, clause->loc, "complete rules must not produce multiple outputs");
+                fail(codes::kConflict, clause->loc, conflict_message(node));
               }
-              return true;
+              // Keep enumerating head values (`q := xs[_]`) to find conflicts.
+              return node->single_value;
             };
             if (clause->value) eval_term(*clause->value, take);
             else take(Value::true_value());
@@ -852,6 +860,13 @@ class Evaluator {
       }
     }
     return result;
+  }
+
+  // OPA's message changed between versions (the conformance suite pins
+  // both); ours carries the current one and the older one.
+  static std::string conflict_message(const RuleNode* node) {
+    return "rule " + node->display +
+           " produced conflicting values (complete rules must not produce multiple outputs)";
   }
 
   // Rules with key terms after their static name (partial objects, ref heads,
@@ -932,9 +947,7 @@ class Evaluator {
         if (it->keys.size() == depth + 1 && !it->set_member) {
           if (leaf.is_defined() && leaf != it->value)
             fail(codes::kConflict, it->rule->loc,
-                 depth == 0 && node->rules.size() >= 1 && !it->rule->module->rego_v1
-                     ? "object keys must be unique"
-                     : "rule " + node->display + " produced conflicting values");
+                 "rule " + node->display + " produced conflicting values (object keys must be unique)");
           leaf = it->value;
         } else {
           deeper.push_back(*it);
@@ -948,7 +961,7 @@ class Evaluator {
             for (auto& kv : sub.object_items()) merged.push_back(kv);
             leaf = Value::object(std::move(merged));
           } else {
-            fail(codes::kConflict, list.front()->rule->loc, "rule " + node->display + " produced conflicting values");
+            fail(codes::kConflict, list.front()->rule->loc, conflict_message(node));
           }
         } else {
           leaf = sub;
@@ -960,11 +973,14 @@ class Evaluator {
   }
 
   // ---- calls ------------------------------------------------------------------------
-  bool eval_args(const Term& call, size_t i, size_t n, std::vector<Value>& args, FnRef<bool()> k) {
-    if (i > n) return k();
-    return eval_term(*call.items[i], [&](const Value& v) -> bool {
-      args[i - 1] = v;
-      return eval_args(call, i + 1, n, args, k);
+  // Evaluates arguments in `order` (argument indexes, 1-based).
+  bool eval_args(const Term& call, const std::vector<size_t>& order, size_t i, std::vector<Value>& args,
+                 FnRef<bool()> k) {
+    if (i == order.size()) return k();
+    size_t a = order[i];
+    return eval_term(*call.items[a], [&](const Value& v) -> bool {
+      args[a - 1] = v;
+      return eval_args(call, order, i + 1, args, k);
     });
   }
 
@@ -974,7 +990,18 @@ class Evaluator {
     if (!target) fail(codes::kInternal, call.loc, "unresolved call");
     if (target->kind == CallTarget::Print) return eval_print(call, k);
     std::vector<Value> args(n);
-    return eval_args(call, 1, n, args, [&]() -> bool { return dispatch(call, target, args, k); });
+    // A plain variable bound by a ref in another argument (`x == xs[x]`) is
+    // read after that argument has been evaluated.
+    std::vector<size_t> order;
+    order.reserve(n);
+    for (size_t i = 1; i <= n; ++i)
+      if (!(call.items[i]->kind == TermKind::Var && call.items[i]->slot >= 0 && fp_[call.items[i]->slot].is_undefined()))
+        order.push_back(i);
+    for (size_t i = 1; i <= n; ++i)
+      if (order.size() < n && call.items[i]->kind == TermKind::Var && call.items[i]->slot >= 0 &&
+          fp_[call.items[i]->slot].is_undefined())
+        order.push_back(i);
+    return eval_args(call, order, 0, args, [&]() -> bool { return dispatch(call, target, args, k); });
   }
 
   bool dispatch(const Term& call, const CallTarget* target, std::vector<Value>& args, ValCont k) {
@@ -985,18 +1012,24 @@ class Evaluator {
         if (it->target != key) continue;
         if (it->fn) {
           if (it->fn->function == target->function && it->fn->builtin == target->builtin) break;
-          // The replacement runs without this mock, so it may call the original.
-          auto saved = mocks_;
-          mocks_.erase(std::next(it).base());
-          bool stop;
+          // The replacement runs with no mocks in effect (a mock never calls
+          // another mock, nor itself); the caller continues with them.
+          auto saved = std::move(mocks_);
+          mocks_.clear();
+          Value result;
           try {
-            stop = dispatch(call, it->fn, args, k);
+            const CallTarget* fn = it->fn;
+            dispatch(call, fn, args, [&](const Value& v) -> bool {
+              result = v;
+              return true;
+            });
           } catch (...) {
             mocks_ = std::move(saved);
             throw;
           }
           mocks_ = std::move(saved);
-          return stop;
+          if (result.is_undefined()) return false;
+          return k(result);
         }
         return k(it->value);
       }
@@ -1063,9 +1096,12 @@ class Evaluator {
                   result = v;
                   have = true;
                 } else if (result != v) {
-                  fail(codes::kConflict, clause->loc, "functions must not produce multiple outputs for same inputs");
+                  fail(codes::kConflict, clause->loc,
+                       "function " + fn->display +
+                           " produced conflicting values for the same inputs (functions must not produce multiple "
+                           "outputs for same inputs)");
                 }
-                return true;
+                return r->else_rule != nullptr;
               };
               if (clause->value) eval_term(*clause->value, take);
               else take(Value::true_value());

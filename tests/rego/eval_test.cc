@@ -92,7 +92,9 @@ f(x) := 1 if x > 0
 f(x) := 2 if x > 1
 p := f(5)
 )";
-  EXPECT_EQ(J(eval(m, "data.t.p")), "eval_conflict_error: functions must not produce multiple outputs for same inputs");
+  EXPECT_EQ(J(eval(m, "data.t.p")),
+            "eval_conflict_error: function data.t.f produced conflicting values for the same inputs (functions must "
+            "not produce multiple outputs for same inputs)");
 }
 
 TEST(Eval, CompleteConflictIsAnError) {
@@ -100,7 +102,9 @@ TEST(Eval, CompleteConflictIsAnError) {
 p := 1 if true
 p := 2 if true
 )";
-  EXPECT_EQ(J(eval(m, "data.t.p")), "eval_conflict_error: complete rules must not produce multiple outputs");
+  EXPECT_EQ(J(eval(m, "data.t.p")),
+            "eval_conflict_error: rule data.t.p produced conflicting values (complete rules must not produce multiple "
+            "outputs)");
 }
 
 TEST(Eval, ElseChains) {

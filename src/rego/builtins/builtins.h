@@ -100,5 +100,8 @@ void register_time(BuiltinRegistry& r);         // time.cc: time.*
 void register_net(BuiltinRegistry& r);          // net.cc: net.cidr_*, net.lookup_ip_addr
 void register_crypto(BuiltinRegistry& r);       // crypto.cc: crypto.sha*, crypto.hmac.*, ...
 void register_misc(BuiltinRegistry& r);         // misc.cc: uuid, rand, opa.runtime, graph.*, ...
+void register_http(BuiltinRegistry& r);         // misc.cc: http.send (an error inside the guest)
+void register_tokens(BuiltinRegistry& r);       // tokens.cc: io.jwt.*
+void register_x509(BuiltinRegistry& r);         // x509.cc: crypto.x509.*, crypto.parse_private_keys
 
 }  // namespace confidant::rego

@@ -364,3 +364,17 @@ void register_misc(BuiltinRegistry& r) {
 }
 
 }  // namespace confidant::rego
+
+namespace confidant::rego {
+
+namespace {
+// A confidential guest has no business making network calls on the policy's
+// behalf: the host controls the network. http.send is a clear error here.
+Value http_send(BuiltinContext&, std::span<const Value>) {
+  builtin_error("http.send", "network requests are not available inside the guest");
+}
+}  // namespace
+
+void register_http(BuiltinRegistry& r) { r.add("http.send", 1, http_send, /*deterministic=*/false); }
+
+}  // namespace confidant::rego

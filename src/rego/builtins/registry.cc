@@ -36,6 +36,7 @@ const BuiltinRegistry& BuiltinRegistry::global() {
     register_net(r);
     register_crypto(r);
     register_misc(r);
+    register_http(r);
     return r;
   }();
   return reg;

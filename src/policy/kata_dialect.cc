@@ -1,0 +1,154 @@
+#include "policy/kata_dialect.h"
+
+#include "policy/input_check.h"
+
+namespace confidant::policy {
+
+using rego::Value;
+
+namespace {
+
+constexpr const char* kPackage = "agent_policy";
+constexpr size_t kMaxCachedQueries = 512;  // request names are a fixed set; anything beyond is not cached
+
+bool identifier(std::string_view s) {
+  if (s.empty() || s.size() > 128) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
+// Applies RFC 6902 operations with the engine's json.patch (OPA semantics).
+bool apply_patch(const Value& doc, const Value& ops, const EnforcerOptions& options, Value& out, std::string& error) {
+  static const std::shared_ptr<const rego::Query> patch = [] {
+    rego::Engine engine;
+    rego::Errors errs;
+    auto policy = engine.compile(errs);
+    return std::shared_ptr<const rego::Query>(rego::Query::prepare(policy, "json.patch(input.d, input.p)", errs));
+  }();
+  rego::EvalOptions o = eval_options(
+      options, Value::object_sorted({{Value::string("d"), doc}, {Value::string("p"), ops}}), nullptr);
+  rego::Errors errs;
+  if (!patch || !patch->eval_value(o, out, errs) || !out.is_defined()) {
+    error = "cannot apply the policy's state operations " + rego::to_json(ops) +
+            (errs.empty() ? "" : ": " + rego::to_string(errs));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::shared_ptr<const KataPolicy> KataPolicy::compile(RegoSource policy, const EnforcerOptions& options,
+                                                      std::string& error) {
+  if (package_name(policy.text) != kPackage) {
+    error = "a Kata agent policy must be `package agent_policy` (found `" + package_name(policy.text) + "`)";
+    return nullptr;
+  }
+  std::shared_ptr<KataPolicy> p(new KataPolicy());
+  p->source_ = std::move(policy);
+  p->options_ = options;
+  rego::Engine engine;
+  rego::Errors errs;
+  engine.add_module(p->source_.file, p->source_.text, errs, p->source_.v0);
+  if (errs.empty()) p->compiled_ = engine.compile(errs);
+  if (!p->compiled_ || !errs.empty()) {
+    error = rego::to_string(errs);
+    return nullptr;
+  }
+  // Evaluated once per load with input {}, as the agent does; an error counts as false.
+  if (auto q = rego::Query::prepare(p->compiled_, "data.agent_policy.AllowRequestsFailingPolicy", errs, true)) {
+    Value v;
+    rego::Errors e;
+    p->allow_failing_ = q->eval_value(eval_options(options, Value::empty_object(), nullptr), v, e) && v.is_true();
+  }
+  return p;
+}
+
+State KataPolicy::initial_state() const {
+  return State{Value::object({{Value::string("pstate"), Value::empty_object()}}), Value::empty_object()};
+}
+
+const rego::Query* KataPolicy::query_for(std::string_view request, const Value& state, std::string& error) const {
+  // The request sees the state's documents under data (data.pstate, ...).
+  std::string text = std::string("data.") + kPackage + "." + std::string(request) + " with input as input.r";
+  for (const auto& [key, _] : state.object_items())
+    text += " with data." + key.str() + " as input.s." + key.str();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = queries_.find(text);
+  if (it != queries_.end()) return it->second.get();
+  rego::Errors errs;
+  auto q = rego::Query::prepare(compiled_, text, errs, true);
+  if (!q) {
+    error = rego::to_string(errs);
+    return nullptr;
+  }
+  if (queries_.size() >= kMaxCachedQueries) queries_.clear();
+  return (queries_[text] = std::move(q)).get();
+}
+
+void KataPolicy::enforce(std::string_view request, const Value& input, const State& state, Decision& d,
+                         State& next) const {
+  std::string ep(request);
+  auto deny = [&](const std::string& why) {
+    d.allowed = false;
+    d.reasons = {why};
+    d.message = ep + " is blocked by policy: " + why;
+  };
+  if (!identifier(request)) return deny("invalid request name");
+  if (std::string shape = check_input_shape(input, options_.input_limits); !shape.empty()) return deny(shape);
+
+  std::string error;
+  const rego::Query* q = query_for(request, state.doc, error);
+  if (!q) return deny("cannot query the policy: " + error);
+  Value doc = Value::object_sorted({{Value::string("r"), input}, {Value::string("s"), state.doc}});
+  rego::Errors errs;
+  Value v;
+  if (!q->eval_value(eval_options(options_, std::move(doc), &d.prints), v, errs)) {
+    return deny("policy evaluation failed: " + rego::to_string(errs));
+  }
+  d.result = v;
+  next = state;
+  bool allowed = false;
+  if (v.is_undefined()) {
+    if (!allow_failing_) return deny("the policy does not decide " + ep);
+  } else if (v.is_bool()) {
+    allowed = v.as_bool();
+  } else if (v.is_object() && v.get("allowed") && v.get("allowed")->is_bool()) {
+    allowed = v.get("allowed")->as_bool();
+    const Value* ops = v.get("ops");
+    if (allowed && ops && !ops->is_null()) {
+      if (!ops->is_array()) return deny("ops must be an array of JSON Patch operations");
+      rego::ValueVec list;
+      for (const Value& op : ops->array_items())
+        if (!op.is_null()) list.push_back(op);  // rules emit null for "no change"
+      Value patched;
+      if (!apply_patch(state.doc, Value::array(std::move(list)), options_, patched, error)) return deny(error);
+      // The state stays a set of named documents beside the policy's own package.
+      if (!patched.is_object()) return deny("state operations must leave an object");
+      for (const auto& [key, _] : patched.object_items()) {
+        if (!key.is_string() || !identifier(key.str()) || key.str() == kPackage)
+          return deny("state operations may not create data." + (key.is_string() ? key.str() : rego::to_json(key)));
+      }
+      next.doc = patched;
+    }
+  } else {
+    return deny("the policy's " + ep + " is neither a boolean nor {allowed, ops}");
+  }
+
+  std::string printed;
+  for (const auto& line : d.prints) printed += (printed.empty() ? "" : " ") + line;
+  if (!allowed && !allow_failing_) {
+    d.allowed = false;
+    d.reasons.clear();
+    d.message = ep + " is blocked by policy: " + printed;
+    return;
+  }
+  if (!allowed) d.reasons = {ep + " is blocked by policy, allowed because the policy sets AllowRequestsFailingPolicy"};
+  d.allowed = true;
+}
+
+}  // namespace confidant::policy
