@@ -28,6 +28,36 @@ class FnRef<R(A...)> {
 using Cont = FnRef<bool()>;                  // returns true to stop the search
 using ValCont = FnRef<bool(const Value&)>;  // receives each value of a term
 
+// Small-size-optimised buffers for call arguments (most calls have <= 6).
+template <class T, size_t N>
+class SmallVec {
+ public:
+  explicit SmallVec(size_t n) : size_(n) {
+    if (n > N) heap_.resize(n);
+  }
+  T* data() { return size_ > N || !heap_.empty() ? heap_.data() : inline_; }
+  const T* data() const { return size_ > N || !heap_.empty() ? heap_.data() : inline_; }
+  size_t size() const { return size_; }
+  T& operator[](size_t i) { return data()[i]; }
+  const T& operator[](size_t i) const { return data()[i]; }
+  void push_back(const T& v) {
+    if (heap_.empty() && size_ < N) {
+      inline_[size_++] = v;
+      return;
+    }
+    if (heap_.empty()) heap_.assign(inline_, inline_ + size_);
+    heap_.push_back(v);
+    ++size_;
+  }
+
+ private:
+  T inline_[N] = {};
+  std::vector<T> heap_;
+  size_t size_;
+};
+using ArgBuf = SmallVec<Value, 6>;
+using IndexBuf = SmallVec<size_t, 6>;
+
 struct EvalError {
   RegoError err;
 };
@@ -453,9 +483,21 @@ class Evaluator {
         return k(v);
       }
       case TermKind::Ref: return eval_ref(t, k);
-      case TermKind::Array: return eval_array(t, 0, ValueVec{}, k);
-      case TermKind::Set: return eval_set(t, 0, ValueVec{}, k);
-      case TermKind::Object: return eval_object(t, 0, ObjectItems{}, k);
+      case TermKind::Array: {
+        ValueVec acc;
+        acc.reserve(t.items.size());
+        return eval_array(t, 0, acc, k);
+      }
+      case TermKind::Set: {
+        ValueVec acc;
+        acc.reserve(t.items.size());
+        return eval_set(t, 0, acc, k);
+      }
+      case TermKind::Object: {
+        ObjectItems acc;
+        acc.reserve(t.pairs.size());
+        return eval_object(t, 0, acc, k);
+      }
       case TermKind::ArrayCompr:
       case TermKind::SetCompr:
       case TermKind::ObjectCompr: return k(eval_comprehension(t));
@@ -464,35 +506,36 @@ class Evaluator {
     return false;
   }
 
-  bool eval_array(const Term& t, size_t i, ValueVec acc, ValCont k) {
-    if (i == t.items.size()) return k(Value::array(std::move(acc)));
+  // Composite terms with non-ground members: each member may have several
+  // values, so members are pushed and popped on one accumulator.
+  bool eval_array(const Term& t, size_t i, ValueVec& acc, ValCont k) {
+    if (i == t.items.size()) return k(Value::array(acc));
     return eval_term(*t.items[i], [&](const Value& v) -> bool {
-      ValueVec next = acc;
-      next.push_back(v);
-      return eval_array(t, i + 1, std::move(next), k);
+      acc.push_back(v);
+      bool stop = eval_array(t, i + 1, acc, k);
+      acc.pop_back();
+      return stop;
     });
   }
-  bool eval_set(const Term& t, size_t i, ValueVec acc, ValCont k) {
-    if (i == t.items.size()) return k(Value::set(std::move(acc)));
+  bool eval_set(const Term& t, size_t i, ValueVec& acc, ValCont k) {
+    if (i == t.items.size()) return k(Value::set(acc));
     return eval_term(*t.items[i], [&](const Value& v) -> bool {
-      ValueVec next = acc;
-      next.push_back(v);
-      return eval_set(t, i + 1, std::move(next), k);
+      acc.push_back(v);
+      bool stop = eval_set(t, i + 1, acc, k);
+      acc.pop_back();
+      return stop;
     });
   }
-  bool eval_object(const Term& t, size_t i, ObjectItems acc, ValCont k) {
-    if (i == t.pairs.size()) {
-      // Duplicate keys with different values are a conflict in OPA.
-      ObjectItems items = std::move(acc);
-      return k(Value::object(std::move(items)));
-    }
+  bool eval_object(const Term& t, size_t i, ObjectItems& acc, ValCont k) {
+    if (i == t.pairs.size()) return k(Value::object(acc));
     return eval_term(*t.pairs[i].first, [&](const Value& key) -> bool {
       return eval_term(*t.pairs[i].second, [&](const Value& v) -> bool {
-        ObjectItems next = acc;
-        for (const auto& kv : next)
+        for (const auto& kv : acc)
           if (kv.first == key && kv.second != v) fail(codes::kConflict, t.loc, "object keys must be unique");
-        next.emplace_back(key, v);
-        return eval_object(t, i + 1, std::move(next), k);
+        acc.emplace_back(key, v);
+        bool stop = eval_object(t, i + 1, acc, k);
+        acc.pop_back();
+        return stop;
       });
     });
   }
@@ -681,6 +724,8 @@ class Evaluator {
       }
       const Value* b = base.is_object() ? base.get(key) : nullptr;
       Value bv = b ? *b : Value();
+      // The path is only needed to match `with data...` overrides.
+      if (data_overrides_.empty()) return data_step(ref, i + 1, child, bv, path, k);
       path.push_back(key);
       bool stop = data_step(ref, i + 1, child, bv, path, k);
       path.pop_back();
@@ -776,20 +821,34 @@ class Evaluator {
       --depth_;
       fail(codes::kCancel, no_loc, "evaluation exceeded the call depth limit");
     }
-    std::vector<Value> frame(static_cast<size_t>(size));
+    // Frames are LIFO: carve them from one preallocated stack (a frame that
+    // does not fit gets its own heap block, so pointers never move).
+    auto n = static_cast<size_t>(size);
+    std::unique_ptr<Value[]> overflow;
+    Value* frame;
+    if (frame_top_ + n <= frame_stack_.size()) {
+      frame = frame_stack_.data() + frame_top_;
+    } else {
+      overflow.reset(new Value[n]);
+      frame = overflow.get();
+    }
+    size_t saved_top = frame_top_;
+    if (!overflow) frame_top_ += n;
     Value* saved = fp_;
-    fp_ = frame.data();
+    fp_ = frame;
     size_t m = mark();
     struct Restore {
       Evaluator* e;
       Value* saved;
       size_t m;
+      size_t top;
       ~Restore() {
         e->undo(m);
         e->fp_ = saved;
+        e->frame_top_ = top;
         --e->depth_;
       }
-    } r{this, saved, m};
+    } r{this, saved, m, saved_top};
     return fn();
   }
 
@@ -973,9 +1032,21 @@ class Evaluator {
   }
 
   // ---- calls ------------------------------------------------------------------------
+  bool eval_args_seq(const Term& call, size_t i, size_t n, ArgBuf& args, FnRef<bool()> k) {
+    if (i > n) return k();
+    const Term& a = *call.items[i];
+    if (a.ground) {
+      args[i - 1] = a.constant;
+      return eval_args_seq(call, i + 1, n, args, k);
+    }
+    return eval_term(a, [&](const Value& v) -> bool {
+      args[i - 1] = v;
+      return eval_args_seq(call, i + 1, n, args, k);
+    });
+  }
+
   // Evaluates arguments in `order` (argument indexes, 1-based).
-  bool eval_args(const Term& call, const std::vector<size_t>& order, size_t i, std::vector<Value>& args,
-                 FnRef<bool()> k) {
+  bool eval_args(const Term& call, const IndexBuf& order, size_t i, ArgBuf& args, FnRef<bool()> k) {
     if (i == order.size()) return k();
     size_t a = order[i];
     return eval_term(*call.items[a], [&](const Value& v) -> bool {
@@ -989,22 +1060,25 @@ class Evaluator {
     const auto* target = static_cast<const CallTarget*>(call.target);
     if (!target) fail(codes::kInternal, call.loc, "unresolved call");
     if (target->kind == CallTarget::Print) return eval_print(call, k);
-    std::vector<Value> args(n);
+    ArgBuf args(n);
     // A plain variable bound by a ref in another argument (`x == xs[x]`) is
     // read after that argument has been evaluated.
-    std::vector<size_t> order;
-    order.reserve(n);
+    auto unbound_var = [&](size_t i) {
+      const Term& a = *call.items[i];
+      return a.kind == TermKind::Var && a.slot >= 0 && fp_[a.slot].is_undefined();
+    };
+    bool any_unbound = false;
+    for (size_t i = 1; i <= n && !any_unbound; ++i) any_unbound = unbound_var(i);
+    if (!any_unbound) return eval_args_seq(call, 1, n, args, [&]() -> bool { return dispatch(call, target, args, k); });
+    IndexBuf order(0);
     for (size_t i = 1; i <= n; ++i)
-      if (!(call.items[i]->kind == TermKind::Var && call.items[i]->slot >= 0 && fp_[call.items[i]->slot].is_undefined()))
-        order.push_back(i);
+      if (!unbound_var(i)) order.push_back(i);
     for (size_t i = 1; i <= n; ++i)
-      if (order.size() < n && call.items[i]->kind == TermKind::Var && call.items[i]->slot >= 0 &&
-          fp_[call.items[i]->slot].is_undefined())
-        order.push_back(i);
+      if (unbound_var(i)) order.push_back(i);
     return eval_args(call, order, 0, args, [&]() -> bool { return dispatch(call, target, args, k); });
   }
 
-  bool dispatch(const Term& call, const CallTarget* target, std::vector<Value>& args, ValCont k) {
+  bool dispatch(const Term& call, const CallTarget* target, ArgBuf& args, ValCont k) {
     if (!mocks_.empty()) {
       const void* key = target->kind == CallTarget::Function ? static_cast<const void*>(target->function)
                                                              : static_cast<const void*>(target->builtin);
@@ -1080,7 +1154,7 @@ class Evaluator {
     return false;
   }
 
-  bool call_function(const Term& call, const RuleNode* fn, const std::vector<Value>& args, ValCont k) {
+  bool call_function(const Term& call, const RuleNode* fn, const ArgBuf& args, ValCont k) {
     Value result;
     bool have = false;
     for (const auto& r : fn->rules) {
@@ -1136,7 +1210,7 @@ class Evaluator {
     return k(result);
   }
 
-  bool unify_args(const Rule& r, size_t i, const std::vector<Value>& args, Cont k) {
+  bool unify_args(const Rule& r, size_t i, const ArgBuf& args, Cont k) {
     if (i == r.args.size()) return k();
     return unify(*r.args[i], args[i], [&]() -> bool { return unify_args(r, i + 1, args, k); });
   }
@@ -1160,43 +1234,41 @@ class Evaluator {
   bool eval_print(const Term& call, ValCont k) {
     if (opts_.print) {
       std::vector<std::vector<std::string>> parts;
+      parts.reserve(call.items.size());
       for (size_t i = 1; i < call.items.size(); ++i) {
         std::vector<std::string> vals;
         size_t m = mark();
         try {
           eval_term(*call.items[i], [&](const Value& v) -> bool {
-            vals.push_back(v.is_string() ? v.str() : to_rego(v));
+            if (v.is_string()) vals.push_back(v.str());
+            else vals.push_back(to_rego(v));
             return false;
           });
         } catch (const EvalError&) {
           vals.clear();
         }
         undo(m);
-        if (vals.empty()) vals.push_back("<undefined>");
+        if (vals.empty()) vals.emplace_back("<undefined>");
         parts.push_back(std::move(vals));
       }
       std::string prefix;
       if (call.loc.file) prefix = *call.loc.file;
-      prefix += ":" + std::to_string(call.loc.row) + ": ";
+      prefix += ':';
+      prefix += std::to_string(call.loc.row);
+      prefix += ": ";
+      // One line per combination of argument values.
       std::vector<size_t> idx(parts.size(), 0);
+      std::string line;
       for (;;) {
-        std::string line = prefix;
+        line = prefix;
         for (size_t i = 0; i < parts.size(); ++i) {
           if (i) line += ' ';
           line += parts[i][idx[i]];
         }
         opts_.print(line);
         size_t j = parts.size();
-        while (j > 0) {
-          --j;
-          if (++idx[j] < parts[j].size()) break;
-          idx[j] = 0;
-          if (j == 0) {
-            j = SIZE_MAX;
-            break;
-          }
-        }
-        if (parts.empty() || j == SIZE_MAX) break;
+        while (j > 0 && ++idx[j - 1] == parts[j - 1].size()) idx[--j] = 0;
+        if (j == 0) break;
       }
     }
     return k(Value::true_value());
@@ -1305,6 +1377,8 @@ class Evaluator {
   uint64_t builtin_errors_ = 0;
   std::chrono::steady_clock::time_point start_;
   const char* stack_base_ = nullptr;
+  std::vector<Value> frame_stack_ = std::vector<Value>(4096);
+  size_t frame_top_ = 0;
 };
 
 }  // namespace

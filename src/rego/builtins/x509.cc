@@ -967,12 +967,13 @@ std::optional<std::vector<X509*>> verify_chain(const std::vector<X509Ptr>& certs
   std::vector<int> usages = o.key_usages.empty() ? std::vector<int>{1} : o.key_usages;
   if (std::find(usages.begin(), usages.end(), 0) == usages.end() && !chain_has_key_usage(chain, usages))
     return std::nullopt;
-  // Hand back our own objects (the chain's are the same certificates).
+  // Hand back our own objects, which outlive the verification context.
   std::vector<X509*> out;
   for (int i = 0; i < sk_X509_num(chain); ++i) {
     X509* c = sk_X509_value(chain, i);
     auto it = std::find_if(certs.begin(), certs.end(), [&](const X509Ptr& p) { return X509_cmp(p.get(), c) == 0; });
-    out.push_back(it != certs.end() ? it->get() : c);
+    if (it == certs.end()) return std::nullopt;  // cannot happen: the chain is built from `certs` only
+    out.push_back(it->get());
   }
   return out;
 }
@@ -1080,6 +1081,9 @@ PKey parse_private_key(std::string_view der, KeyFormat want) {
   if (got && want == KeyFormat::kPkcs8) {
     P8 p8(d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, len));
     if (p8) key.reset(EVP_PKCS82PKEY(p8.get()));
+    // Go's ParsePKCS8PrivateKey knows RSA, ECDSA, Ed25519 and X25519 only.
+    int id = key ? EVP_PKEY_get_base_id(key.get()) : 0;
+    if (key && id != EVP_PKEY_RSA && id != EVP_PKEY_EC && id != EVP_PKEY_ED25519 && id != EVP_PKEY_X25519) key.reset();
     if (p8 && !key) {
       const ASN1_OBJECT* alg = nullptr;
       PKCS8_pkey_get0(&alg, nullptr, nullptr, nullptr, p8.get());
@@ -1214,8 +1218,7 @@ Value parse_certificates(BuiltinContext&, std::span<const Value> args) {
   });
 }
 
-Value verify_result(const std::string& input, const VerifyOptions* opts, const Value* opts_obj, int64_t now,
-                    bool uri_strings) {
+Value verify_result(const std::string& input, const Value* options, int64_t now, bool uri_strings) {
   const Value invalid = Value::array({Value::false_value(), Value::empty_array()});
   std::vector<X509Ptr> certs;
   try {
@@ -1223,7 +1226,8 @@ Value verify_result(const std::string& input, const VerifyOptions* opts, const V
   } catch (const Fail&) {
     return invalid;
   }
-  VerifyOptions o = opts_obj ? verify_options(*opts_obj) : (opts ? *opts : VerifyOptions{});
+  // Options are read only once the certificates parse, as in OPA.
+  VerifyOptions o = options ? verify_options(*options) : VerifyOptions{};
   auto chain = verify_chain(certs, o, now);
   if (!chain) return invalid;
   return Value::array({Value::true_value(), certificates_value(*chain, uri_strings)});
@@ -1232,7 +1236,7 @@ Value verify_result(const std::string& input, const VerifyOptions* opts, const V
 Value parse_and_verify_certificates(BuiltinContext& ctx, std::span<const Value> args) {
   static constexpr std::string_view kName = "crypto.x509.parse_and_verify_certificates";
   const std::string& input = arg_string(kName, args, 0);
-  return guarded(kName, [&] { return verify_result(input, nullptr, nullptr, wall_clock_ns(ctx), true); });
+  return guarded(kName, [&] { return verify_result(input, nullptr, wall_clock_ns(ctx), true); });
 }
 
 Value parse_and_verify_certificates_with_options(BuiltinContext& ctx, std::span<const Value> args) {
@@ -1240,7 +1244,7 @@ Value parse_and_verify_certificates_with_options(BuiltinContext& ctx, std::span<
   const std::string& input = arg_string(kName, args, 0);
   const Value& options = arg_object(kName, args, 1);
   // OPA returns the bare x509.Certificate here, without URIStrings.
-  return guarded(kName, [&] { return verify_result(input, nullptr, &options, wall_clock_ns(ctx), false); });
+  return guarded(kName, [&] { return verify_result(input, &options, wall_clock_ns(ctx), false); });
 }
 
 Value parse_certificate_request(BuiltinContext&, std::span<const Value> args) {
