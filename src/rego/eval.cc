@@ -82,7 +82,16 @@ class Evaluator {
     memo_.emplace_back();
     char probe;
     stack_base_ = &probe;
+    frames_ = &thread_frames();
+    if (frames_->busy) {  // a nested evaluation on this thread
+      own_frames_ = std::make_unique<FrameStack>();
+      frames_ = own_frames_.get();
+    }
+    frames_->busy = true;
   }
+  ~Evaluator() { frames_->busy = false; }
+  Evaluator(const Evaluator&) = delete;
+  Evaluator& operator=(const Evaluator&) = delete;
 
   bool run(const CompiledQuery& q, QueryResult& out, Errors& errors) {
     std::vector<Value> frame(static_cast<size_t>(q.frame_size));
@@ -826,8 +835,8 @@ class Evaluator {
     auto n = static_cast<size_t>(size);
     std::unique_ptr<Value[]> overflow;
     Value* frame;
-    if (frame_top_ + n <= frame_stack_.size()) {
-      frame = frame_stack_.data() + frame_top_;
+    if (frame_top_ + n <= frames_->slots.size()) {
+      frame = frames_->slots.data() + frame_top_;
     } else {
       overflow.reset(new Value[n]);
       frame = overflow.get();
@@ -1377,7 +1386,18 @@ class Evaluator {
   uint64_t builtin_errors_ = 0;
   std::chrono::steady_clock::time_point start_;
   const char* stack_base_ = nullptr;
-  std::vector<Value> frame_stack_ = std::vector<Value>(4096);
+  // Frame slots: a per-thread stack reused across evaluations (every slot is
+  // reset to undefined by the trail before a frame is popped).
+  struct FrameStack {
+    std::vector<Value> slots = std::vector<Value>(4096);
+    bool busy = false;
+  };
+  static FrameStack& thread_frames() {
+    thread_local FrameStack fs;
+    return fs;
+  }
+  std::unique_ptr<FrameStack> own_frames_;
+  FrameStack* frames_ = nullptr;
   size_t frame_top_ = 0;
 };
 
