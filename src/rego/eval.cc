@@ -148,6 +148,17 @@ class Evaluator {
     }
   }
 
+  // Approximate bytes of values built by this evaluation (comprehensions,
+  // rule sets, builtin results); bounded by EvalLimits::max_memory so a
+  // hostile policy or input cannot exhaust the guest's memory.
+  void charge(const Value& v, const Location& loc) {
+    size_t n = 16;
+    if (v.is_string()) n += v.str().size();
+    else if (v.is_collection()) n += v.size() * 32;
+    memory_ += n;
+    if (memory_ > opts_.limits.max_memory) fail(codes::kCancel, loc, "evaluation exceeded the memory limit");
+  }
+
   // ---- bindings -------------------------------------------------------------
   void bind(Value* slot, const Value& v) {
     *slot = v;
@@ -560,12 +571,14 @@ class Evaluator {
           return eval_term(*t.head, [&](const Value& v) -> bool {
             for (const auto& kv : pairs)
               if (kv.first == key && kv.second != v) fail(codes::kConflict, t.loc, "object keys must be unique");
+            charge(v, t.loc);
             pairs.emplace_back(key, v);
             return false;
           });
         });
       } else {
         eval_term(*t.head, [&](const Value& v) -> bool {
+          charge(v, t.loc);
           items.push_back(v);
           return false;
         });
@@ -868,6 +881,7 @@ class Evaluator {
         with_frame(r->frame_size, [&] {
           eval_body(r->body, 0, [&]() -> bool {
             eval_term(*r->key, [&](const Value& v) -> bool {
+              charge(v, r->loc);
               items.push_back(v);
               return false;
             });
@@ -1129,6 +1143,7 @@ class Evaluator {
           return false;
         }
         if (out.is_undefined()) return false;
+        if (out.is_string() || out.is_collection()) charge(out, call.loc);
         return k(out);
       }
       case CallTarget::Function: return call_function(call, target->function, args, k);
@@ -1384,6 +1399,7 @@ class Evaluator {
   int64_t depth_ = 0;
   uint64_t steps_ = 0;
   uint64_t builtin_errors_ = 0;
+  uint64_t memory_ = 0;
   std::chrono::steady_clock::time_point start_;
   const char* stack_base_ = nullptr;
   // Frame slots: a per-thread stack reused across evaluations (every slot is

@@ -51,7 +51,9 @@ std::string Decimal::text() const {
   const int64_t n = static_cast<int64_t>(digits.size());
   const int64_t adjusted = n + exp - 1;  // exponent in d.ddd e+adjusted form
   std::string out = neg ? "-" : "";
-  if (exp >= 0 && adjusted < 64) {
+  // Integers print in full (RSA moduli have hundreds of digits), unless they
+  // are mostly trailing zeros from an exponent literal such as 1e400.
+  if (exp >= 0 && (exp <= 20 || adjusted < 21)) {
     out += digits;
     out.append(static_cast<size_t>(exp), '0');
     return out;

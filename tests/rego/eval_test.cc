@@ -225,3 +225,40 @@ p := count([x | some a in numbers.range(1, 2000); some b in numbers.range(1, 200
   ASSERT_FALSE(errs.empty());
   EXPECT_EQ(errs.back().code, "eval_cancel_error");
 }
+
+TEST(Eval, MemoryLimitStopsRunawayQuery) {
+  const char* m = R"(package t
+p := count([s | some i in numbers.range(1, 100000); s := sprintf("%d-%s", [i, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"])])
+)";
+  Engine eng;
+  Errors errs;
+  ASSERT_TRUE(eng.add_module("t.rego", m, errs));
+  auto p = eng.compile(errs);
+  ASSERT_TRUE(p);
+  auto q = Query::prepare(p, "data.t.p", errs);
+  ASSERT_TRUE(q);
+  EvalOptions o;
+  o.limits.max_memory = 1 << 20;
+  QueryResult res;
+  EXPECT_FALSE(q->eval(o, res, errs));
+  ASSERT_FALSE(errs.empty());
+  EXPECT_EQ(errs.back().code, "eval_cancel_error");
+  EXPECT_NE(errs.back().message.find("memory"), std::string::npos);
+  // With the default limits the same query completes.
+  Errors errs2;
+  Value v;
+  EXPECT_TRUE(q->eval_value(EvalOptions{}, v, errs2));
+  EXPECT_EQ(v, Value::integer(100000));
+}
+
+TEST(Eval, DeepRecursionIsAnErrorNotACrash) {
+  // Mutual recursion through a dynamic data ref escapes the static check; the
+  // evaluator reports it instead of overflowing the stack.
+  const char* m = R"(package t
+p := data.t[input.k]
+q := data.t[input.k]
+)";
+  auto r = eval(m, "data.t.p", R"({"k":"q"})");
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("recursive"), std::string::npos) << r.error;
+}

@@ -37,6 +37,8 @@ const BuiltinRegistry& BuiltinRegistry::global() {
     register_crypto(r);
     register_misc(r);
     register_http(r);
+    register_tokens(r);
+    register_x509(r);
     return r;
   }();
   return reg;

@@ -455,8 +455,9 @@ bool go_unmarshal(std::string_view text, Value& out, std::string& err) {
   if (sc.pos() < text.size()) {
     char c = text[sc.pos()];
     bool token = std::string_view("{}[],:\"-0123456789tfn").find(c) != std::string_view::npos;
-    err = token ? "error: invalid character " + go_quote_char(static_cast<unsigned char>(c)) + " after top-level value"
-                : "invalid character " + go_quote_char(static_cast<unsigned char>(c)) + " looking for beginning of value";
+    err = token
+              ? "error: invalid character " + go_quote_char(static_cast<unsigned char>(c)) + " after top-level value"
+              : "invalid character " + go_quote_char(static_cast<unsigned char>(c)) + " looking for beginning of value";
     return false;
   }
   if (!parse_json(text.substr(0, end), out, err)) return false;
@@ -629,9 +630,9 @@ struct Alg {
 };
 
 const Alg kAlgs[] = {
-    {"HS256", Fam::kHmac, EVP_sha256}, {"HS384", Fam::kHmac, EVP_sha384}, {"HS512", Fam::kHmac, EVP_sha512},
-    {"RS256", Fam::kRsa, EVP_sha256},  {"RS384", Fam::kRsa, EVP_sha384},  {"RS512", Fam::kRsa, EVP_sha512},
-    {"PS256", Fam::kPss, EVP_sha256},  {"PS384", Fam::kPss, EVP_sha384},  {"PS512", Fam::kPss, EVP_sha512},
+    {"HS256", Fam::kHmac, EVP_sha256},  {"HS384", Fam::kHmac, EVP_sha384},  {"HS512", Fam::kHmac, EVP_sha512},
+    {"RS256", Fam::kRsa, EVP_sha256},   {"RS384", Fam::kRsa, EVP_sha384},   {"RS512", Fam::kRsa, EVP_sha512},
+    {"PS256", Fam::kPss, EVP_sha256},   {"PS384", Fam::kPss, EVP_sha384},   {"PS512", Fam::kPss, EVP_sha512},
     {"ES256", Fam::kEcdsa, EVP_sha256}, {"ES384", Fam::kEcdsa, EVP_sha384}, {"ES512", Fam::kEcdsa, EVP_sha512},
     {"EdDSA", Fam::kEddsa, nullptr},
 };
@@ -804,8 +805,7 @@ Key jwk_rsa(const Value& jwk) {
     // The CRT parameters only help when all of them are present; without
     // them OpenSSL signs with d alone.
     auto p = member_bytes(jwk, "p", false), q = member_bytes(jwk, "q", false);
-    auto dp = member_bytes(jwk, "dp", false), dq = member_bytes(jwk, "dq", false),
-         qi = member_bytes(jwk, "qi", false);
+    auto dp = member_bytes(jwk, "dp", false), dq = member_bytes(jwk, "dq", false), qi = member_bytes(jwk, "qi", false);
     if (p && q && dp && dq && qi) {
       push_bn(bld.get(), OSSL_PKEY_PARAM_RSA_FACTOR1, *p, keep);
       push_bn(bld.get(), OSSL_PKEY_PARAM_RSA_FACTOR2, *q, keep);

@@ -113,7 +113,8 @@ std::string b64_encode(std::string_view in, std::string_view alphabet = kStdAlph
 bool b64_decode(std::string_view src, std::string& out, std::string& err) {
   int8_t map[256];
   std::memset(map, -1, sizeof map);
-  for (size_t i = 0; i < kStdAlphabet.size(); ++i) map[static_cast<unsigned char>(kStdAlphabet[i])] = static_cast<int8_t>(i);
+  for (size_t i = 0; i < kStdAlphabet.size(); ++i)
+    map[static_cast<unsigned char>(kStdAlphabet[i])] = static_cast<int8_t>(i);
   auto corrupt = [&](size_t at) {
     err = "illegal base64 data at input byte " + std::to_string(at);
     return false;
@@ -347,7 +348,7 @@ Value bn_param(const EVP_PKEY* k, const char* name) {
 
 // time.Time as JSON (RFC 3339, UTC).
 Value time_value(const ASN1_TIME* t) {
-  struct tm tm{};
+  struct tm tm {};
   if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return Value::null();
   char buf[40];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
@@ -390,9 +391,7 @@ std::string ip_string(std::string_view b) {
 
 // ---------------------------------------------------------------- net/url (simplified)
 
-bool path_char_ok(unsigned char c) {
-  return std::isalnum(c) || std::strchr("-_.~$&+,/:;=@", c) != nullptr;
-}
+bool path_char_ok(unsigned char c) { return std::isalnum(c) || std::strchr("-_.~$&+,/:;=@", c) != nullptr; }
 
 std::string unescape(std::string_view s) {
   std::string out;
@@ -432,10 +431,11 @@ Value url_value(std::string_view raw) {
     fragment = unescape(rest.substr(h + 1));
     rest = rest.substr(0, h);
   }
-  if (size_t c = rest.find(':'); c != std::string_view::npos && c > 0 && std::isalpha(static_cast<unsigned char>(rest[0])) &&
-                                  std::all_of(rest.begin(), rest.begin() + static_cast<long>(c), [](char ch) {
-                                    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '+' || ch == '-' || ch == '.';
-                                  })) {
+  if (size_t c = rest.find(':');
+      c != std::string_view::npos && c > 0 && std::isalpha(static_cast<unsigned char>(rest[0])) &&
+      std::all_of(rest.begin(), rest.begin() + static_cast<long>(c), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '+' || ch == '-' || ch == '.';
+      })) {
     scheme = std::string(rest.substr(0, c));
     std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char ch) { return std::tolower(ch); });
     rest = rest.substr(c + 1);
@@ -533,11 +533,11 @@ int signature_algorithm(std::string_view algid) {
   if (!read_tlv(algid, seq) || !read_tlv(seq.content, oid) || oid.tag != 0x06) return 0;
   std::string o = join_arcs(oid_arcs(oid.content));
   static const std::pair<const char*, int> kMap[] = {
-      {"1.2.840.113549.1.1.2", 1},   {"1.2.840.113549.1.1.4", 2},  {"1.2.840.113549.1.1.5", 3},
-      {"1.3.14.3.2.29", 3},          {"1.2.840.113549.1.1.11", 4}, {"1.2.840.113549.1.1.12", 5},
-      {"1.2.840.113549.1.1.13", 6},  {"1.2.840.10040.4.3", 7},     {"2.16.840.1.101.3.4.3.2", 8},
-      {"1.2.840.10045.4.1", 9},      {"1.2.840.10045.4.3.2", 10},  {"1.2.840.10045.4.3.3", 11},
-      {"1.2.840.10045.4.3.4", 12},   {"1.3.101.112", 16},
+      {"1.2.840.113549.1.1.2", 1},  {"1.2.840.113549.1.1.4", 2},  {"1.2.840.113549.1.1.5", 3},
+      {"1.3.14.3.2.29", 3},         {"1.2.840.113549.1.1.11", 4}, {"1.2.840.113549.1.1.12", 5},
+      {"1.2.840.113549.1.1.13", 6}, {"1.2.840.10040.4.3", 7},     {"2.16.840.1.101.3.4.3.2", 8},
+      {"1.2.840.10045.4.1", 9},     {"1.2.840.10045.4.3.2", 10},  {"1.2.840.10045.4.3.3", 11},
+      {"1.2.840.10045.4.3.4", 12},  {"1.3.101.112", 16},
   };
   for (auto [k, v] : kMap)
     if (o == k) return v;
@@ -551,7 +551,10 @@ int signature_algorithm(std::string_view algid) {
     std::string_view f = field.content;
     if (!read_tlv(f, hash_seq) || !read_tlv(hash_seq.content, hash_oid)) return 0;
     std::string h = join_arcs(oid_arcs(hash_oid.content));
-    return h == "2.16.840.1.101.3.4.2.1" ? 13 : h == "2.16.840.1.101.3.4.2.2" ? 14 : h == "2.16.840.1.101.3.4.2.3" ? 15 : 0;
+    return h == "2.16.840.1.101.3.4.2.1"   ? 13
+           : h == "2.16.840.1.101.3.4.2.2" ? 14
+           : h == "2.16.840.1.101.3.4.2.3" ? 15
+                                           : 0;
   }
   return 0;  // SHA-1 PSS is not one of Go's algorithms
 }
@@ -560,7 +563,9 @@ int signature_algorithm(std::string_view algid) {
 Value public_key_value(const EVP_PKEY* k, int alg) {
   if (!k) return Value::null();
   switch (alg) {
-    case 1: return Value::object({{S("N"), bn_param(k, OSSL_PKEY_PARAM_RSA_N)}, {S("E"), bn_param(k, OSSL_PKEY_PARAM_RSA_E)}});
+    case 1:
+      return Value::object(
+          {{S("N"), bn_param(k, OSSL_PKEY_PARAM_RSA_N)}, {S("E"), bn_param(k, OSSL_PKEY_PARAM_RSA_E)}});
     case 2:
       return Value::object({{S("Parameters"), Value::object({{S("P"), bn_param(k, OSSL_PKEY_PARAM_FFC_P)},
                                                              {S("Q"), bn_param(k, OSSL_PKEY_PARAM_FFC_Q)},
@@ -632,11 +637,20 @@ Value extension_value(const X509_EXTENSION* e) {
 // Go's ExtKeyUsage values by OID.
 int ext_key_usage(const std::string& oid) {
   static const std::pair<const char*, int> kMap[] = {
-      {"2.5.29.37.0", 0},           {"1.3.6.1.5.5.7.3.1", 1},       {"1.3.6.1.5.5.7.3.2", 2},
-      {"1.3.6.1.5.5.7.3.3", 3},     {"1.3.6.1.5.5.7.3.4", 4},       {"1.3.6.1.5.5.7.3.5", 5},
-      {"1.3.6.1.5.5.7.3.6", 6},     {"1.3.6.1.5.5.7.3.7", 7},       {"1.3.6.1.5.5.7.3.8", 8},
-      {"1.3.6.1.5.5.7.3.9", 9},     {"1.3.6.1.4.1.311.10.3.3", 10}, {"2.16.840.1.113730.4.1", 11},
-      {"1.3.6.1.4.1.311.2.1.22", 12}, {"1.3.6.1.4.1.311.61.1.1", 13},
+      {"2.5.29.37.0", 0},
+      {"1.3.6.1.5.5.7.3.1", 1},
+      {"1.3.6.1.5.5.7.3.2", 2},
+      {"1.3.6.1.5.5.7.3.3", 3},
+      {"1.3.6.1.5.5.7.3.4", 4},
+      {"1.3.6.1.5.5.7.3.5", 5},
+      {"1.3.6.1.5.5.7.3.6", 6},
+      {"1.3.6.1.5.5.7.3.7", 7},
+      {"1.3.6.1.5.5.7.3.8", 8},
+      {"1.3.6.1.5.5.7.3.9", 9},
+      {"1.3.6.1.4.1.311.10.3.3", 10},
+      {"2.16.840.1.113730.4.1", 11},
+      {"1.3.6.1.4.1.311.2.1.22", 12},
+      {"1.3.6.1.4.1.311.61.1.1", 13},
   };
   for (auto [k, v] : kMap)
     if (oid == k) return v;
@@ -714,11 +728,10 @@ Value certificate_value(X509* x, bool uri_strings) {
   uint32_t ku = X509_get_key_usage(x);
   int64_t go_ku = 0;
   if (ku != UINT32_MAX) {
-    static const std::pair<uint32_t, int> kBits[] = {{KU_DIGITAL_SIGNATURE, 0}, {KU_NON_REPUDIATION, 1},
-                                                     {KU_KEY_ENCIPHERMENT, 2},  {KU_DATA_ENCIPHERMENT, 3},
-                                                     {KU_KEY_AGREEMENT, 4},     {KU_KEY_CERT_SIGN, 5},
-                                                     {KU_CRL_SIGN, 6},          {KU_ENCIPHER_ONLY, 7},
-                                                     {KU_DECIPHER_ONLY, 8}};
+    static const std::pair<uint32_t, int> kBits[] = {
+        {KU_DIGITAL_SIGNATURE, 0}, {KU_NON_REPUDIATION, 1}, {KU_KEY_ENCIPHERMENT, 2},
+        {KU_DATA_ENCIPHERMENT, 3}, {KU_KEY_AGREEMENT, 4},   {KU_KEY_CERT_SIGN, 5},
+        {KU_CRL_SIGN, 6},          {KU_ENCIPHER_ONLY, 7},   {KU_DECIPHER_ONLY, 8}};
     for (auto [bit, shift] : kBits)
       if (ku & bit) go_ku |= int64_t{1} << shift;
   }
@@ -726,9 +739,9 @@ Value certificate_value(X509* x, bool uri_strings) {
 
   // Extensions, and the critical ones Go does not process.
   ValueVec exts, unhandled;
-  static const char* kHandled[] = {"2.5.29.14", "2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.30", "2.5.29.31",
-                                   "2.5.29.32", "2.5.29.33", "2.5.29.35", "2.5.29.36", "2.5.29.37", "2.5.29.54",
-                                   "1.3.6.1.5.5.7.1.1"};
+  static const char* kHandled[] = {"2.5.29.14", "2.5.29.15", "2.5.29.17",        "2.5.29.19", "2.5.29.30",
+                                   "2.5.29.31", "2.5.29.32", "2.5.29.33",        "2.5.29.35", "2.5.29.36",
+                                   "2.5.29.37", "2.5.29.54", "1.3.6.1.5.5.7.1.1"};
   Sans sans;
   Gens san_gens(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr)));
   collect_sans(san_gens.get(), sans);
@@ -882,8 +895,7 @@ std::vector<X509Ptr> certs_from_pem(std::string_view pem) {
   while (!rest.empty()) {
     auto block = pem_decode(rest, rest);
     if (!block) break;
-    if (block->type != "CERTIFICATE")
-      throw Fail("PEM block type is '" + block->type + "', expected CERTIFICATE");
+    if (block->type != "CERTIFICATE") throw Fail("PEM block type is '" + block->type + "', expected CERTIFICATE");
     der += block->bytes;
   }
   return parse_der_certs(der);
@@ -1070,7 +1082,7 @@ std::optional<KeyFormat> sniff_key(std::string_view der) {
 PKey parse_private_key(std::string_view der, KeyFormat want) {
   std::optional<KeyFormat> got = sniff_key(der);
   if (got && *got != want) {
-    const char* use = *got == KeyFormat::kPkcs1 ? "ParsePKCS1PrivateKey"
+    const char* use = *got == KeyFormat::kPkcs1   ? "ParsePKCS1PrivateKey"
                       : *got == KeyFormat::kPkcs8 ? "ParsePKCS8PrivateKey"
                                                   : "ParseECPrivateKey";
     throw Fail(std::string("x509: failed to parse private key (use ") + use + " instead for this key format)");
@@ -1108,7 +1120,8 @@ Value private_key_value(const EVP_PKEY* k) {
           {{S("N"), bn_param(k, OSSL_PKEY_PARAM_RSA_N)},
            {S("E"), bn_param(k, OSSL_PKEY_PARAM_RSA_E)},
            {S("D"), bn_param(k, OSSL_PKEY_PARAM_RSA_D)},
-           {S("Primes"), Value::array({bn_param(k, OSSL_PKEY_PARAM_RSA_FACTOR1), bn_param(k, OSSL_PKEY_PARAM_RSA_FACTOR2)})},
+           {S("Primes"),
+            Value::array({bn_param(k, OSSL_PKEY_PARAM_RSA_FACTOR1), bn_param(k, OSSL_PKEY_PARAM_RSA_FACTOR2)})},
            {S("Precomputed"), Value::object({{S("Dp"), bn_param(k, OSSL_PKEY_PARAM_RSA_EXPONENT1)},
                                              {S("Dq"), bn_param(k, OSSL_PKEY_PARAM_RSA_EXPONENT2)},
                                              {S("Qinv"), bn_param(k, OSSL_PKEY_PARAM_RSA_COEFFICIENT1)},
@@ -1124,7 +1137,8 @@ Value private_key_value(const EVP_PKEY* k) {
       size_t sl = sizeof seed, pl = sizeof pub;
       if (EVP_PKEY_get_raw_private_key(k, seed, &sl) != 1 || EVP_PKEY_get_raw_public_key(k, pub, &pl) != 1)
         return Value::null();
-      return bytes_value(std::string(reinterpret_cast<char*>(seed), sl) + std::string(reinterpret_cast<char*>(pub), pl));
+      return bytes_value(std::string(reinterpret_cast<char*>(seed), sl) +
+                         std::string(reinterpret_cast<char*>(pub), pl));
     }
     default: return Value::empty_object();  // e.g. *ecdh.PrivateKey: no exported fields
   }
@@ -1326,8 +1340,8 @@ Value parse_certificate_request(BuiltinContext&, std::span<const Value> args) {
         sets.push_back(Value::array(std::move(pairs)));
       }
       if (!ok) continue;
-      attributes.push_back(
-          Value::object({{S("Type"), arcs_value(oid_arcs(f[0].content))}, {S("Value"), Value::array(std::move(sets))}}));
+      attributes.push_back(Value::object(
+          {{S("Type"), arcs_value(oid_arcs(f[0].content))}, {S("Value"), Value::array(std::move(sets))}}));
     }
     it.emplace_back(S("Attributes"), list_or_null(std::move(attributes)));
     Exts exts(X509_REQ_get_extensions(req.get()));

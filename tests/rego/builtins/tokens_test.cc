@@ -109,8 +109,8 @@ struct TestKey {
 
 TestKey make_key(const char* type, const char* curve = nullptr) {
   EVP_PKEY* k = std::string(type) == "RSA" ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048))
-                : curve                   ? EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve)
-                                          : EVP_PKEY_Q_keygen(nullptr, nullptr, type);
+                : curve                    ? EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve)
+                                           : EVP_PKEY_Q_keygen(nullptr, nullptr, type);
   EXPECT_NE(k, nullptr);
   TestKey t;
   if (std::string(type) == "RSA") {
@@ -185,7 +185,8 @@ const TestKey& ed_key() {
 
 // The RFC 7515 appendix A.1 HMAC key, also used by OPA's conformance cases.
 const char* kOctJwk =
-    "{\n\"kty\":\"oct\",\n\"k\":\"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow\"\n}";
+    "{\n\"kty\":\"oct\",\n\"k\":\"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-"
+    "1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow\"\n}";
 const char* kRfcPayload = "{\"iss\":\"joe\",\r\n \"exp\":1300819380,\r\n \"http://example.com/is_root\":true}";
 
 struct AlgCase {
@@ -242,7 +243,8 @@ TEST(Tokens, EncodeSignRawHeaderErrors) {
 
 TEST(Tokens, EncodeSignRawPayloadErrors) {
   const char* header = "{\"typ\":\"JWT\",\r\n \"alg\":\"HS256\"}";
-  for (const char* payload : {"{\"iss:\"joe\",\r\n \"exp\":1300819380,\r\n \"http://example.com/is_root\":true}", "e"}) {
+  for (const char* payload :
+       {"{\"iss:\"joe\",\r\n \"exp\":1300819380,\r\n \"http://example.com/is_root\":true}", "e"}) {
     EXPECT_EQ(error_of("io.jwt.encode_sign_raw", {S(header), S(payload), S(kOctJwk)}),
               "io.jwt.encode_sign_raw: type is JWT but payload is not JSON");
   }
@@ -263,10 +265,11 @@ TEST(Tokens, EncodeSignRfc7515A1) {
                         R"({"aud": ["bob", "saul"], "exp": 1300819380, "http://example.com/is_root": true, "iss": "joe",
                             "privateParams": {"private_one": "one", "private_two": "two"}})",
                         kOctJwk);
-  EXPECT_EQ(t2,
-            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOlsiYm9iIiwic2F1bCJdLCJleHAiOjEzMDA4MTkzODAsImh0dHA6Ly9leGFtcGxl"
-            "LmNvbS9pc19yb290Ijp0cnVlLCJpc3MiOiJqb2UiLCJwcml2YXRlUGFyYW1zIjp7InByaXZhdGVfb25lIjoib25lIiwicHJpdmF0ZV90d28i"
-            "OiJ0d28ifX0.-Or2eol8bzly-Ztb0v7_7UkcKBkN_aNNpK33HK0MeOY");
+  EXPECT_EQ(
+      t2,
+      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOlsiYm9iIiwic2F1bCJdLCJleHAiOjEzMDA4MTkzODAsImh0dHA6Ly9leGFtcGxl"
+      "LmNvbS9pc19yb290Ijp0cnVlLCJpc3MiOiJqb2UiLCJwcml2YXRlUGFyYW1zIjp7InByaXZhdGVfb25lIjoib25lIiwicHJpdmF0ZV90d28i"
+      "OiJ0d28ifX0.-Or2eol8bzly-Ztb0v7_7UkcKBkN_aNNpK33HK0MeOY");
 }
 
 TEST(Tokens, EncodeSignEdDSAVector) {
@@ -283,22 +286,26 @@ TEST(Tokens, EncodeSignEdDSAVector) {
 
 TEST(Tokens, DecodeSimple) {
   // jwtbuiltins/simple-non-registered
-  Value v = call("io.jwt.decode", {S("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJuZXciOiJJIGFtIGEgdXNlciBjcmVhdGVkIGZpZWxkIiwia"
-                                     "XNzIjoib3BhIn0.6UmjsclVDGD9jcmX_F8RJzVgHtUZuLu2pxkF_UEQCrE")});
-  EXPECT_EQ(to_json(v),
-            R"([{"alg":"HS256","typ":"JWT"},{"iss":"opa","new":"I am a user created field"},)"
-            R"("e949a3b1c9550c60fd8dc997fc5f112735601ed519b8bbb6a71905fd41100ab1"])");
+  Value v =
+      call("io.jwt.decode", {S("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJuZXciOiJJIGFtIGEgdXNlciBjcmVhdGVkIGZpZWxkIiwia"
+                               "XNzIjoib3BhIn0.6UmjsclVDGD9jcmX_F8RJzVgHtUZuLu2pxkF_UEQCrE")});
+  EXPECT_EQ(to_json(v), R"([{"alg":"HS256","typ":"JWT"},{"iss":"opa","new":"I am a user created field"},)"
+                        R"("e949a3b1c9550c60fd8dc997fc5f112735601ed519b8bbb6a71905fd41100ab1"])");
 }
 
 TEST(Tokens, DecodeVerifyEdDSAVector) {
   // jwtdecodeverify/EdDSA
-  Value v = call("io.jwt.decode_verify",
-                 {S("eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiYWRtaW4iOnRy"
-                    "dWUsImlhdCI6MTUxNjIzOTAyMn0.JkKWCY39IdWEQttmdqR7VdsvT-_QxheW_eb0S5wr_j83ltux_JDUIXs7a3Dtn3xuqzuhetiuJrWI"
-                    "vy5TzimeCg"),
-                  J(R"({"cert": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAwmK6SSAu2E9V7uynkCKEaj5nZJyTvNG4x0KohsRzLpg=\n-----END PUBLIC KEY-----\n"})")});
-  EXPECT_EQ(to_json(v),
-            R"([true,{"alg":"EdDSA","typ":"JWT"},{"admin":true,"iat":1516239022,"name":"John Doe","sub":"1234567890"}])");
+  Value v =
+      call("io.jwt.decode_verify",
+           {S("eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiYWRtaW4iOnRy"
+              "dWUsImlhdCI6MTUxNjIzOTAyMn0.JkKWCY39IdWEQttmdqR7VdsvT-_QxheW_eb0S5wr_j83ltux_JDUIXs7a3Dtn3xuqzuhetiuJrWI"
+              "vy5TzimeCg"),
+            Value::object({{S("cert"), S("-----BEGIN PUBLIC KEY-----\n"
+                                         "MCowBQYDK2VwAyEAwmK6SSAu2E9V7uynkCKEaj5nZJyTvNG4x0KohsRzLpg=\n"
+                                         "-----END PUBLIC KEY-----\n")}})});
+  EXPECT_EQ(
+      to_json(v),
+      R"([true,{"alg":"EdDSA","typ":"JWT"},{"admin":true,"iat":1516239022,"name":"John Doe","sub":"1234567890"}])");
 }
 
 TEST(Tokens, DecodeVerifyInvalidExpType) {
@@ -311,14 +318,28 @@ TEST(Tokens, DecodeVerifyInvalidExpType) {
             "io.jwt.decode_verify: nbf value must be a number");
 }
 
+TEST(Tokens, DecodeVerifyFloatEqualExp) {
+  // jwtdecodeverify/hs256-float-equal-exp: exp equal to the time constraint (as a float) is expired.
+  Value v = call("io.jwt.decode_verify",
+                 {S("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjEuNTg5Mzg1NzcxMTIzNGUrMDksImlzcyI6Inh4eCJ9."
+                    "PZ2z6VfHt9YdvHHUbilkTnw4R9TK3_V0LV1h-q0k9xg"),
+                  J(R"({"secret": "secret", "time": 1589385771123400000})")});
+  EXPECT_EQ(to_json(v), "[false,{},{}]");
+  v = call("io.jwt.decode_verify",
+           {S("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjEuNTg5Mzg1NzcxMTIzNGUrMDksImlzcyI6Inh4eCJ9."
+              "PZ2z6VfHt9YdvHHUbilkTnw4R9TK3_V0LV1h-q0k9xg"),
+            J(R"({"secret": "secret", "time": 1589385771123300000})")});
+  EXPECT_TRUE(v.array_items()[0].is_true());
+}
+
 // ---------------------------------------------------------------- round trips
 
 TEST(Tokens, RoundTripEveryAsymmetricAlgorithm) {
   for (const AlgCase& c : kAsymmetric) {
     SCOPED_TRACE(c.alg);
     const TestKey& k = c.key();
-    std::string token = sign(std::string(R"({"typ":"JWT","alg":")") + c.alg + "\"}", R"({"sub":"alice","n":1})",
-                             k.jwk_private);
+    std::string token =
+        sign(std::string(R"({"typ":"JWT","alg":")") + c.alg + "\"}", R"({"sub":"alice","n":1})", k.jwk_private);
     for (const std::string& key : {k.pem_public, k.cert_pem, k.jwk_public, "{\"keys\":[" + k.jwk_public + "]}"}) {
       EXPECT_TRUE(call(c.verify, {S(token), S(key)}).is_true()) << key;
       EXPECT_TRUE(call(c.verify, {S(tamper(token)), S(key)}).is_false()) << key;
@@ -332,9 +353,10 @@ TEST(Tokens, RoundTripEveryAsymmetricAlgorithm) {
     EXPECT_TRUE(call(c.verify, {S(token), S(other.pem_public)}).is_false());
     EXPECT_TRUE(call(c.verify, {S(token), S(rsa_key2().cert_pem)}).is_false());
     // The signature over a changed payload does not verify.
-    std::string forged = sign(std::string(R"({"typ":"JWT","alg":")") + c.alg + "\"}", R"({"sub":"mallory","n":1})",
-                              k.jwk_private);
-    std::string mixed = token.substr(0, token.find('.')) + forged.substr(forged.find('.'), forged.rfind('.') - forged.find('.')) +
+    std::string forged =
+        sign(std::string(R"({"typ":"JWT","alg":")") + c.alg + "\"}", R"({"sub":"mallory","n":1})", k.jwk_private);
+    std::string mixed = token.substr(0, token.find('.')) +
+                        forged.substr(forged.find('.'), forged.rfind('.') - forged.find('.')) +
                         token.substr(token.rfind('.'));
     EXPECT_TRUE(call(c.verify, {S(mixed), S(k.pem_public)}).is_false());
     // io.jwt.decode sees the same header and payload.
@@ -366,7 +388,8 @@ TEST(Tokens, RoundTripHmac) {
     EXPECT_TRUE(call("io.jwt.verify_rs256", {S(token), S(rsa_key().pem_public)}).is_false());
   }
   // An empty secret is a secret like any other.
-  std::string token = call("io.jwt.encode_sign_raw", {S(R"({"alg":"HS256"})"), S("{}"), S(R"({"kty":"oct","k":""})")}).str();
+  std::string token =
+      call("io.jwt.encode_sign_raw", {S(R"({"alg":"HS256"})"), S("{}"), S(R"({"kty":"oct","k":""})")}).str();
   EXPECT_TRUE(call("io.jwt.verify_hs256", {S(token), S("")}).is_true());
 }
 
@@ -422,8 +445,8 @@ TEST(Tokens, JwksKidAndAlgSelection) {
   std::string token = sign(R"({"alg":"RS256","kid":"b"})", R"({"sub":"x"})", b.jwk_private);
   auto jwks = [](std::vector<Value> keys) { return to_json(Value::object({{S("keys"), Value::array(keys)}})); };
   // The key with the token's kid is used, and only that one.
-  EXPECT_TRUE(call("io.jwt.verify_rs256", {S(token), S(jwks({with(pa, {{"kid", "a"}}), with(pb, {{"kid", "b"}})}))})
-                  .is_true());
+  EXPECT_TRUE(
+      call("io.jwt.verify_rs256", {S(token), S(jwks({with(pa, {{"kid", "a"}}), with(pb, {{"kid", "b"}})}))}).is_true());
   EXPECT_TRUE(call("io.jwt.verify_rs256", {S(token), S(jwks({with(pa, {{"kid", "b"}}), with(pb, {{"kid", "a"}})}))})
                   .is_false());
   // Without a kid match every key is tried, but keys naming another alg are skipped.
@@ -557,7 +580,8 @@ TEST(Tokens, StructuralErrors) {
             "io.jwt.decode: invalid JSON: invalid character 'o' in literal null (expecting 'u')");
   EXPECT_EQ(error_of("io.jwt.decode", {S("e30.e30.a")}),
             "io.jwt.decode: JWT signature had invalid encoding: illegal base64url string: a");
-  EXPECT_EQ(error_of("io.jwt.verify_hs256", {S("e30.e30.a"), S("k")}), "io.jwt.verify_hs256: illegal base64url string: a");
+  EXPECT_EQ(error_of("io.jwt.verify_hs256", {S("e30.e30.a"), S("k")}),
+            "io.jwt.verify_hs256: illegal base64url string: a");
   // The signature may be empty.
   EXPECT_EQ(to_json(call("io.jwt.decode", {S("e30.e30.")})), R"([{},{},""])");
 }
@@ -568,10 +592,12 @@ TEST(Tokens, KeyErrors) {
   EXPECT_EQ(err(rsa_key().pem_public + "\n"), "io.jwt.verify_rs256: extra data after a PEM certificate block");
   EXPECT_EQ(err("-----BEGIN RSA PUBLIC KEY-----\nAAAA\n-----END RSA PUBLIC KEY-----\n"),
             "io.jwt.verify_rs256: failed to extract a Key from the PEM certificate");
-  EXPECT_NE(err("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").find("failed to parse a PEM certificate"),
-            std::string::npos);
-  EXPECT_NE(err("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").find("failed to parse a PEM public key"),
-            std::string::npos);
+  EXPECT_NE(
+      err("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").find("failed to parse a PEM certificate"),
+      std::string::npos);
+  EXPECT_NE(
+      err("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").find("failed to parse a PEM public key"),
+      std::string::npos);
   EXPECT_NE(err("garbage").find("failed to parse a JWK key (set)"), std::string::npos);
   EXPECT_NE(err(R"({"kty":"RSA","n":"AQAB"})").find("failed to parse a JWK key (set)"), std::string::npos);
   EXPECT_NE(err(R"({"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA"})").find("failed to parse a JWK key (set)"),
@@ -586,7 +612,8 @@ TEST(Tokens, KeyErrors) {
 
 TEST(Tokens, OperandTypes) {
   std::string code;
-  EXPECT_EQ(error_of("io.jwt.decode", {Value::integer(1)}, &code), "io.jwt.decode: operand 1 must be string but got number");
+  EXPECT_EQ(error_of("io.jwt.decode", {Value::integer(1)}, &code),
+            "io.jwt.decode: operand 1 must be string but got number");
   EXPECT_EQ(code, "eval_type_error");
   EXPECT_EQ(error_of("io.jwt.verify_rs256", {S("a.b.c"), Value::integer(1)}),
             "io.jwt.verify_rs256: operand 2 must be string but got number");
@@ -601,12 +628,17 @@ TEST(Tokens, OperandTypes) {
 TEST(Tokens, HostileInputNeverCrashes) {
   std::mt19937 rng(12345);
   const std::string alphabet = "ABCabc019-_=.{}[]\":,\\ \n\x80\xff";
-  std::vector<std::string> keys = {rsa_key().pem_public, ec_key("P-256").cert_pem, ed_key().jwk_public, "{", "",
+  std::vector<std::string> keys = {rsa_key().pem_public,    ec_key("P-256").cert_pem, ed_key().jwk_public, "{", "",
                                    std::string(100000, '{')};
   std::string valid = sign(R"({"alg":"ES256"})", R"({"a":1})", ec_key("P-256").jwk_private);
-  std::vector<std::string> tokens = {valid, "", "..", std::string(50000, '.'), b64url(std::string(200000, '[')) + ".e30.",
-                                     b64url(std::string(10000, '[')) + ".e30.",
-                                     b64url("{\"alg\":\"ES256\",\"big\":\"" + std::string(1 << 20, 'x') + "\"}") + ".e30.AA"};
+  std::vector<std::string> tokens = {
+      valid,
+      "",
+      "..",
+      std::string(50000, '.'),
+      b64url(std::string(200000, '[')) + ".e30.",
+      b64url(std::string(10000, '[')) + ".e30.",
+      b64url("{\"alg\":\"ES256\",\"big\":\"" + std::string(1 << 20, 'x') + "\"}") + ".e30.AA"};
   for (int i = 0; i < 300; ++i) {
     std::string t = valid;
     // Random mutations: truncation, byte flips, random strings.
@@ -652,7 +684,8 @@ TEST(Tokens, HostileInputNeverCrashes) {
   EXPECT_GT(ok, 0);
   EXPECT_GT(errors, 0);
   // Hostile signing input.
-  for (const std::string& junk : {std::string(100000, '['), std::string("{\"alg\":\"HS256\"}"), std::string("\xff\xfe")}) {
+  for (const std::string& junk :
+       {std::string(100000, '['), std::string("{\"alg\":\"HS256\"}"), std::string("\xff\xfe")}) {
     try {
       call("io.jwt.encode_sign_raw", {S(junk), S(junk), S(junk)});
     } catch (const BuiltinError&) {

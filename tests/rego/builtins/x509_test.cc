@@ -358,8 +358,11 @@ TEST(X509, LeafCertificateShape) {
   EXPECT_EQ(js(at(c, {"SerialNumber"})), "90144042682896311822508713865");
   EXPECT_EQ(js(at(c, {"SignatureAlgorithm"})), "10");  // ECDSAWithSHA256
   EXPECT_EQ(js(at(c, {"PublicKeyAlgorithm"})), "3");   // ECDSA
-  EXPECT_EQ(at(c, {"PublicKey"}), Value::object({{S("Curve"), Value::empty_object()}, {S("X"), N(kLeafX)},
-                                                 {S("Y"), N("11742684623480452788385416462948853832544814333797911656481425041144504959228")}}));
+  EXPECT_EQ(
+      at(c, {"PublicKey"}),
+      Value::object({{S("Curve"), Value::empty_object()},
+                     {S("X"), N(kLeafX)},
+                     {S("Y"), N("11742684623480452788385416462948853832544814333797911656481425041144504959228")}}));
   EXPECT_EQ(js(at(c, {"Subject", "CommonName"})), "\"leaf.example.com\"");
   EXPECT_EQ(js(at(c, {"Subject", "Country"})), R"(["US"])");
   EXPECT_EQ(js(at(c, {"Subject", "Province"})), R"(["California"])");
@@ -515,13 +518,13 @@ TEST(X509, VerifyChain) {
   auto verify = [](const std::string& pem, int64_t now = k2027) {
     return to_json(call_at(now, "crypto.x509.parse_and_verify_certificates", {S(pem)}));
   };
-  EXPECT_EQ(verify(std::string(kLeaf) + kInter + kRoot), invalid);  // wrong order
-  EXPECT_EQ(verify(std::string(kRoot) + kLeaf), invalid);           // missing intermediate
-  EXPECT_EQ(verify(kLeaf), invalid);                                // too few certificates
+  EXPECT_EQ(verify(std::string(kLeaf) + kInter + kRoot), invalid);     // wrong order
+  EXPECT_EQ(verify(std::string(kRoot) + kLeaf), invalid);              // missing intermediate
+  EXPECT_EQ(verify(kLeaf), invalid);                                   // too few certificates
   EXPECT_EQ(verify(std::string(kRsaCert) + kInter + kLeaf), invalid);  // wrong root
-  EXPECT_EQ(verify("garbage"), invalid);                            // unparsable input is just invalid
-  EXPECT_EQ(verify(chain(), 1700000000 * kSecond), invalid);        // not yet valid
-  EXPECT_EQ(verify(chain(), 2200000000 * kSecond), invalid);        // expired
+  EXPECT_EQ(verify("garbage"), invalid);                               // unparsable input is just invalid
+  EXPECT_EQ(verify(chain(), 1700000000 * kSecond), invalid);           // not yet valid
+  EXPECT_EQ(verify(chain(), 2200000000 * kSecond), invalid);           // expired
   // A self-signed certificate verifies against itself as root.
   EXPECT_EQ(verify(std::string(kRsaCert) + kRsaCert).substr(0, 5), "[true");
   // The client certificate lacks serverAuth, Go's default usage.
@@ -564,7 +567,8 @@ TEST(X509, VerifyWithOptions) {
   EXPECT_EQ(err(R"({"CurrentTime":1.5})"), prefix + "'CurrentTime' should be a valid int64 number");
   EXPECT_EQ(err(R"({"MaxConstraintComparisons":"x"})"), prefix + "'MaxConstraintComparisons' should be a number");
   EXPECT_EQ(err(R"({"KeyUsages":"KeyUsageAny"})"), prefix + "'KeyUsages' should be an Array or Set");
-  EXPECT_EQ(err(R"({"KeyUsages":["Foo","KeyUsageAny","Bar"]})"), prefix + "invalid entries for 'KeyUsages' found: [Foo Bar]");
+  EXPECT_EQ(err(R"({"KeyUsages":["Foo","KeyUsageAny","Bar"]})"),
+            prefix + "invalid entries for 'KeyUsages' found: [Foo Bar]");
   EXPECT_EQ(err(R"({"Bogus":1})"), prefix + "invalid key option");
   // Unparsable certificates win over bad options.
   EXPECT_EQ(to_json(call(name, {S("garbage"), J(R"({"Bogus":1})")})), "[false,[]]");
@@ -630,7 +634,9 @@ TEST(X509, KeyPair) {
   EXPECT_EQ(b64_decode(at(ed, {"PrivateKey"}).str()).size(), 64u);
 
   const std::string p = "crypto.x509.parse_keypair: ";
-  auto err = [](const std::string& c, const std::string& k) { return error_of("crypto.x509.parse_keypair", {S(c), S(k)}); };
+  auto err = [](const std::string& c, const std::string& k) {
+    return error_of("crypto.x509.parse_keypair", {S(c), S(k)});
+  };
   EXPECT_EQ(err(kLeaf, kClientKey), p + "tls: private key does not match public key");
   EXPECT_EQ(err(kRsaCert, kEcKey), p + "tls: private key type does not match public key type");
   EXPECT_EQ(err(kEcKey, kLeaf),
@@ -683,12 +689,15 @@ TEST(X509, ParsePrivateKeys) {
   EXPECT_EQ(to_json(call(name, {S(kLeaf)})), "[]");
   EXPECT_EQ(to_json(call(name, {S("no pem at all")})), "[]");
   // A block whose contents do not match its type.
-  std::string wrong = std::string("-----BEGIN RSA PRIVATE KEY-----\n") + pem_body(kRsaPkcs8) + "\n-----END RSA PRIVATE KEY-----\n";
-  EXPECT_EQ(error_of(name, {S(wrong)}),
-            std::string(name) + ": x509: failed to parse private key (use ParsePKCS8PrivateKey instead for this key format)");
+  std::string wrong =
+      std::string("-----BEGIN RSA PRIVATE KEY-----\n") + pem_body(kRsaPkcs8) + "\n-----END RSA PRIVATE KEY-----\n";
+  EXPECT_EQ(
+      error_of(name, {S(wrong)}),
+      std::string(name) + ": x509: failed to parse private key (use ParsePKCS8PrivateKey instead for this key format)");
   wrong = std::string("-----BEGIN PRIVATE KEY-----\n") + pem_body(kEcKey) + "\n-----END PRIVATE KEY-----\n";
-  EXPECT_EQ(error_of(name, {S(wrong)}),
-            std::string(name) + ": x509: failed to parse private key (use ParseECPrivateKey instead for this key format)");
+  EXPECT_EQ(
+      error_of(name, {S(wrong)}),
+      std::string(name) + ": x509: failed to parse private key (use ParseECPrivateKey instead for this key format)");
   EXPECT_NE(error_of(name, {S("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")}), "");
 }
 
@@ -697,8 +706,11 @@ TEST(X509, ParsePrivateKeys) {
 TEST(X509, HostileInputNeverCrashes) {
   std::mt19937 rng(7);
   std::vector<std::string> seeds = {chain(), kCsr, kRsaPkcs1, kEcKey, kEdKey, b64(b64_decode(pem_body(kLeaf)))};
-  std::vector<std::string> inputs = {"", "-----BEGIN CERTIFICATE-----", "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
-                                     std::string(100000, 'A'), b64(std::string(5000, '\x30')),
+  std::vector<std::string> inputs = {"",
+                                     "-----BEGIN CERTIFICATE-----",
+                                     "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
+                                     std::string(100000, 'A'),
+                                     b64(std::string(5000, '\x30')),
                                      b64(std::string("\x30\x84\xff\xff\xff\xff", 6))};
   for (int i = 0; i < 400; ++i) {
     std::string s = seeds[static_cast<size_t>(i) % seeds.size()];
