@@ -715,7 +715,9 @@ class Evaluator {
         return walk(ref, i, v, k);
       }
     }
-    if (node && (!node->rules.empty() || node->default_rule)) {
+    // Where a base document and a rule define the same path, OPA reads the
+    // base document.
+    if (node && (!node->rules.empty() || node->default_rule) && base.is_undefined()) {
       if (node->is_function) return false;
       Value v = node_value(node, ref.loc);
       if (v.is_undefined()) return false;
@@ -778,7 +780,9 @@ class Evaluator {
     if (!data_overrides_.empty())
       if (const Value* ov = data_override(path)) return *ov;
     Value result;
-    if (node && (!node->rules.empty() || node->default_rule)) {
+    if (node && (!node->rules.empty() || node->default_rule) && base.is_defined()) {
+      result = base;  // the base document wins (see data_step)
+    } else if (node && (!node->rules.empty() || node->default_rule)) {
       if (node->is_function) return Value();
       result = node_value(node, no_loc);
       if (result.is_object() && !node->children.empty()) result = merge_children(node, result, path);
@@ -792,6 +796,10 @@ class Evaluator {
         Value key = Value::string(name);
         const Value* b = base.is_object() ? base.get(key) : nullptr;
         path.push_back(key);
+        if (b && (!child->rules.empty() || child->default_rule)) {
+          path.pop_back();
+          continue;  // the base document wins (see data_step)
+        }
         Value cv = materialize_data(path, child.get(), b ? *b : Value());
         path.pop_back();
         if (cv.is_undefined()) continue;
