@@ -478,7 +478,7 @@ class Compiler {
         resolve_body(env, *t.body, *inner, frame);
         if (t.key) resolve_term(env, t.key, *inner, frame);
         resolve_term(env, t.head, *inner, frame);
-        own_slots_[t.body.get()] = collect_own(*inner);
+        own_slots_[t.body.get()] = inner->own;
         scopes_.push_back(std::move(inner));
         return;
       }
@@ -489,8 +489,6 @@ class Compiler {
       }
     }
   }
-
-  std::vector<int32_t> collect_own(const Scope& s) { return s.own; }
 
   TermPtr make_global_ref(const std::vector<std::string>& path, const Location& loc) {
     if (path.size() == 1) return make_root_var(path[0] == "input" ? kInputSlot : kDataSlot, loc);
@@ -646,7 +644,7 @@ class Compiler {
         if (e.some_key) resolve_term(env, e.some_key, *inner, frame);
         resolve_term(env, e.some_value, *inner, frame);
         resolve_body(env, *e.body, *inner, frame);
-        own_slots_[e.body.get()] = collect_own(*inner);
+        own_slots_[e.body.get()] = inner->own;
         scopes_.push_back(std::move(inner));
         break;
       }

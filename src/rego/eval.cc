@@ -98,7 +98,6 @@ class Evaluator {
     fp_ = frame.data();
     std::vector<Value> expr_values(q.body.size());
     query_values_ = &expr_values;
-    query_body_ = &q.body;
     try {
       eval_body(q.body, 0, [&]() -> bool {
         QueryResult::Row row;
@@ -903,9 +902,7 @@ class Evaluator {
     if (node->dynamic || node->multi_value) return compute_dynamic(node);
     // Complete rules.
     Value result;
-    const Rule* result_rule = nullptr;
     for (const auto& r : node->rules) {
-      bool stop = false;
       for (const Rule* clause = r.get(); clause; clause = clause->else_rule.get()) {
         bool produced = false;
         with_frame(r->frame_size, [&] {
@@ -914,7 +911,6 @@ class Evaluator {
               produced = true;
               if (result.is_undefined()) {
                 result = v;
-                result_rule = clause;
               } else if (result != v) {
                 fail(codes::kConflict, clause->loc, conflict_message(node));
               }
@@ -930,11 +926,9 @@ class Evaluator {
         });
         if (produced) break;
       }
-      if (stop) break;
       // Every rule is evaluated even when the value is already known: print output
       // must match the reference engines, which do not stop early across rules.
     }
-    (void)result_rule;
     if (result.is_undefined() && node->default_rule) {
       const Rule* d = node->default_rule.get();
       if (d->value) {
@@ -1403,7 +1397,6 @@ class Evaluator {
   std::vector<Mock> mocks_;
   std::unordered_map<std::string, std::unique_ptr<CallTarget>> fn_targets_;
   std::vector<Value>* query_values_ = nullptr;
-  const Body* query_body_ = nullptr;
   int64_t depth_ = 0;
   uint64_t steps_ = 0;
   uint64_t builtin_errors_ = 0;

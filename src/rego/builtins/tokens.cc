@@ -1122,7 +1122,11 @@ double constraint_time(const Value& v) {
 
 Constraints parse_constraints(const Value& obj, int64_t now_ns) {
   Constraints c;
-  for (const auto& [k, v] : obj.object_items()) {
+  for (const auto& kv : obj.object_items()) {
+    // Plain references, not structured bindings: clang 14 (the fuzzing
+    // compiler) cannot capture those in the lambda below.
+    const Value& k = kv.first;
+    const Value& v = kv.second;
     std::string name = k.is_string() ? k.str() : to_rego(k);
     auto str = [&](std::string& where) {
       if (!v.is_string()) throw Fail(name + " constraint: must be a string");
