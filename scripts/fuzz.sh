@@ -7,8 +7,8 @@ if [ "$(id -u)" -eq 0 ] && ! command -v clang++-14 >/dev/null; then apt-get inst
 secs=${FUZZ_SECONDS:-600}
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCONFIDANT_FUZZ=ON -DCONFIDANT_TESTS=OFF -DCONFIDANT_BENCH=OFF >/dev/null
-ninja -C build-fuzz -j2
-for t in ${FUZZ_TARGETS:-parser_fuzz eval_fuzz}; do
+ninja -C build-fuzz -j2 parser_fuzz eval_fuzz enforce_fuzz
+for t in ${FUZZ_TARGETS:-parser_fuzz eval_fuzz enforce_fuzz}; do
   dir="fuzz/corpus-$t"
   mkdir -p "$dir"
   # Seeds: the corpus policies for the parser, recorded request inputs for evaluation.

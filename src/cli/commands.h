@@ -11,6 +11,7 @@ namespace confidant::cli {
 // Each subcommand receives the arguments after its name and returns the exit status.
 int eval_command(const std::vector<std::string>& args);
 int replay_command(const std::vector<std::string>& args);
+int policy_command(const std::vector<std::string>& args);
 
 // Walks "--flag value", "--flag=value", "-f value" and positional arguments;
 // "--" ends flag parsing.

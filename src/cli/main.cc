@@ -1,4 +1,4 @@
-// confidant: command-line front end of the Rego engine.
+// confidant: command-line front end of the Rego engine and the policy enforcer.
 #include <exception>
 #include <iostream>
 #include <string>
@@ -12,7 +12,8 @@ constexpr const char* kUsage =
     "usage: confidant <command> [flags]\n"
     "commands:\n"
     "  eval    evaluate a Rego query (like opa eval); see confidant eval --help\n"
-    "  replay  replay a recorded request trace against a policy; see confidant replay --help\n";
+    "  replay  enforce a recorded request trace with a policy; see confidant replay --help\n"
+    "  policy  policy tools: `policy hash FILE` prints the HOST_DATA value of a policy\n";
 
 }  // namespace
 
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "eval") return confidant::cli::eval_command(args);
     if (cmd == "replay") return confidant::cli::replay_command(args);
+    if (cmd == "policy") return confidant::cli::policy_command(args);
   } catch (const std::exception& e) {
     // The engine reports errors through Errors; an exception is a bug, but say what it was.
     std::cerr << "confidant " << cmd << ": internal error: " << e.what() << "\n";

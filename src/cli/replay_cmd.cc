@@ -1,5 +1,11 @@
-// `confidant replay`: evaluates a recorded request trace against a policy and
-// compares each decision (and the print() output) with the recording.
+// `confidant replay`: runs a recorded request trace through a policy in
+// order and compares each decision with the recording.
+//
+// ACI (`package policy`) and Kata (`package agent_policy`) policies go
+// through the policy Enforcer: the policy must match HOST_DATA, the state
+// carries from one request to the next, and each line reports the decision
+// with its reasons. Other packages are queried directly (data.<pkg>.<ep>),
+// each request on its own.
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -11,6 +17,8 @@
 
 #include "cli/commands.h"
 #include "cli/load.h"
+#include "policy/digest.h"
+#include "policy/policy.h"
 #include "rego/rego.h"
 
 namespace confidant::cli {
@@ -20,38 +28,14 @@ namespace {
 using rego::Errors;
 
 constexpr const char* kUsage =
-    "usage: confidant replay --policy FILE [--data FILE] [--v0-compatible] TRACE.jsonl\n"
-    "  Each trace line is {\"ep\": RULE, \"input\": {...}, \"want\": BOOL?, \"prints\": [LINE...]?}.\n"
-    "  Queries data.<package of FILE>.<ep> per line and prints {\"ep\",\"allowed\",\"prints\",\"ns\"},\n"
-    "  then a summary; exits 1 when a decision or the print output differs from the recording.\n";
-
-// The package path of the (first) package declaration, e.g. "agent_policy".
-std::string package_of(const std::string& text) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    std::string_view l(text.data() + pos, end - pos);
-    pos = end + 1;
-    size_t b = l.find_first_not_of(" \t");
-    if (b == std::string_view::npos || !l.substr(b).starts_with("package")) continue;
-    l.remove_prefix(b + 7);
-    if (l.empty() || (l[0] != ' ' && l[0] != '\t')) continue;
-    size_t s = l.find_first_not_of(" \t");
-    if (s == std::string_view::npos) continue;
-    size_t e = l.find_first_of(" \t\r#", s);
-    return std::string(l.substr(s, e == std::string_view::npos ? e : e - s));
-  }
-  return "";
-}
-
-// A decision: undefined is a deny; non-boolean values are allowed when
-// defined and not false, objects by their "allowed" member when present.
-bool allowed(const Value& v) {
-  if (v.is_object())
-    if (const Value* a = v.get("allowed")) return allowed(*a);
-  return v.is_defined() && !v.is_false();
-}
+    "usage: confidant replay --policy FILE [--host-data HEX] [--v0-compatible] [--data FILE] TRACE.jsonl\n"
+    "  Each trace line is {\"ep\": POINT, \"input\": {...}, \"want\": BOOL?, \"reasons\": [...]?, \"prints\": "
+    "[...]?}.\n"
+    "  ACI and Kata policies are enforced in order with state; each request prints\n"
+    "  {\"ep\",\"allowed\",\"reasons\",\"prints\"?,\"ns\"}, then a summary. Exit status: 0 when every\n"
+    "  decision, reason list and print output matches the recording, 1 otherwise, 2 when the\n"
+    "  policy is refused (--host-data HEX: HOST_DATA to bind to; default: the policy's own digest).\n"
+    "  Policies of any other package are queried as data.<package>.<ep>, without state.\n";
 
 // Print lines start with the policy's path, which differs between the
 // recording and this run: compare from the file's base name on.
@@ -62,27 +46,111 @@ std::string strip_dir(const std::string& line) {
   return slash == std::string::npos ? line : line.substr(slash + 1);
 }
 
-std::string json_line(const std::string& ep, bool allow, const std::vector<std::string>& prints, int64_t ns,
-                      const std::string& error) {
+void append_strings(std::string& out, const char* key, const std::vector<std::string>& items) {
+  out += ",\"";
+  out += key;
+  out += "\":[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    rego::append_json_string(out, items[i]);
+  }
+  out += ']';
+}
+
+std::string json_line(const std::string& ep, bool allow, const std::vector<std::string>& reasons,
+                      const std::vector<std::string>& prints, int64_t ns) {
   std::string out = "{\"ep\":";
   rego::append_json_string(out, ep);
-  out += allow ? ",\"allowed\":true,\"prints\":[" : ",\"allowed\":false,\"prints\":[";
-  for (size_t i = 0; i < prints.size(); ++i) {
-    if (i) out += ',';
-    rego::append_json_string(out, prints[i]);
-  }
-  out += "],\"ns\":" + std::to_string(ns);
-  if (!error.empty()) {
-    out += ",\"error\":";
-    rego::append_json_string(out, error);
-  }
-  return out + "}";
+  out += allow ? ",\"allowed\":true" : ",\"allowed\":false";
+  append_strings(out, "reasons", reasons);
+  if (!prints.empty()) append_strings(out, "prints", prints);
+  return out + ",\"ns\":" + std::to_string(ns) + "}";
 }
+
+std::vector<std::string> strings_of(const Value& v) {
+  std::vector<std::string> out;
+  if (!v.is_array()) return out;
+  for (const auto& x : v.array_items()) out.push_back(x.is_string() ? x.str() : rego::to_json(x));
+  return out;
+}
+
+// A decision: undefined is a deny; non-boolean values are allowed when
+// defined and not false, objects by their "allowed" member when present.
+bool allowed_value(const Value& v) {
+  if (v.is_object())
+    if (const Value* a = v.get("allowed")) return allowed_value(*a);
+  return v.is_defined() && !v.is_false();
+}
+
+// One evaluated request, whichever way it was decided.
+struct Outcome {
+  bool allowed = false;
+  std::vector<std::string> reasons;
+  std::vector<std::string> prints;
+  Value env_list;  // the policy's env_list result, when it gave one
+};
+
+// Decides requests: through the Enforcer, or by querying a package directly.
+class Decider {
+ public:
+  virtual ~Decider() = default;
+  virtual Outcome decide(const std::string& ep, const Value& input) = 0;
+};
+
+class EnforcerDecider : public Decider {
+ public:
+  explicit EnforcerDecider(std::unique_ptr<policy::Enforcer> e) : enforcer_(std::move(e)) {}
+  Outcome decide(const std::string& ep, const Value& input) override {
+    policy::Decision d = enforcer_->enforce(ep, input);
+    Outcome o{d.allowed, std::move(d.reasons), std::move(d.prints), Value()};
+    if (d.result.is_object())
+      if (const Value* env = d.result.get("env_list")) o.env_list = *env;
+    return o;
+  }
+
+ private:
+  std::unique_ptr<policy::Enforcer> enforcer_;
+};
+
+class QueryDecider : public Decider {
+ public:
+  QueryDecider(std::shared_ptr<const rego::Policy> policy, std::string pkg, bool v0)
+      : policy_(std::move(policy)), pkg_(std::move(pkg)), v0_(v0) {}
+  Outcome decide(const std::string& ep, const Value& input) override {
+    Outcome o;
+    auto& q = queries_[ep];
+    if (!q) {
+      Errors errs;
+      q = rego::Query::prepare(policy_, "data." + pkg_ + "." + ep, errs, v0_);
+      if (!q) {
+        o.reasons = {"error: " + rego::to_string(errs)};
+        return o;
+      }
+    }
+    rego::EvalOptions opts;
+    opts.input = input;
+    opts.print = [&o](const std::string& p) { o.prints.push_back(p); };
+    Value decision;
+    Errors errs;
+    if (!q->eval_value(opts, decision, errs)) {
+      o.reasons = {"error: " + rego::to_string(errs)};
+      return o;
+    }
+    o.allowed = allowed_value(decision);
+    return o;
+  }
+
+ private:
+  std::shared_ptr<const rego::Policy> policy_;
+  std::string pkg_;
+  bool v0_;
+  std::map<std::string, std::unique_ptr<rego::Query>> queries_;  // one prepared query per entry point
+};
 
 }  // namespace
 
 int replay_command(const std::vector<std::string>& args) {
-  std::string policy_path, data_path, trace_path;
+  std::string policy_path, data_path, trace_path, host_data_hex;
   bool v0 = false;
   auto usage_error = [](const std::string& msg) {
     std::cerr << "confidant replay: " << msg << "\n" << kUsage;
@@ -104,6 +172,8 @@ int replay_command(const std::vector<std::string>& args) {
       if (!a.value(policy_path)) return usage_error("--policy needs a value");
     } else if (f == "--data" || f == "-d") {
       if (!a.value(data_path)) return usage_error("--data needs a value");
+    } else if (f == "--host-data") {
+      if (!a.value(host_data_hex)) return usage_error("--host-data needs a value");
     } else if (f == "--v0-compatible") {
       v0 = true;
     } else if (f == "-h" || f == "--help") {
@@ -115,29 +185,42 @@ int replay_command(const std::vector<std::string>& args) {
   }
   if (policy_path.empty() || trace_path.empty()) return usage_error("--policy and a trace file are required");
 
-  // Load and compile the policy (and optional data) once.
   std::string text, error;
   if (!read_file(policy_path, text, error)) return setup_error(error);
-  std::string pkg = package_of(text);
-  if (pkg.empty()) return setup_error("no package declaration in " + policy_path);
-  Errors errs;
-  rego::Engine engine(rego::EngineOptions{.v0 = v0});
-  engine.add_module(policy_path, std::move(text), errs);
-  if (!data_path.empty()) load_paths(engine, {data_path}, errs);
-  std::shared_ptr<const rego::Policy> policy;
-  if (errs.empty()) policy = engine.compile(errs);
-  if (!policy || !errs.empty()) return setup_error(rego::to_string(errs));
+  std::unique_ptr<Decider> decider;
+  if (policy::detect_dialect(text)) {
+    if (!data_path.empty()) return usage_error("--data applies only to policies queried directly");
+    policy::HostData host_data = policy::sha256(text);
+    if (!host_data_hex.empty() && !policy::parse_host_data(host_data_hex, host_data))
+      return usage_error("--host-data must be 64 hex digits");
+    auto enforcer = std::make_unique<policy::Enforcer>(std::make_shared<policy::FixedTee>(host_data));
+    policy::LoadOptions lo;
+    lo.source_name = policy_path;
+    if (v0) lo.rego_v0 = true;
+    if (!enforcer->load(text, error, lo)) return setup_error(policy_path + ": policy refused: " + error);
+    decider = std::make_unique<EnforcerDecider>(std::move(enforcer));
+  } else {
+    if (!host_data_hex.empty()) return usage_error("--host-data applies only to ACI and Kata policies");
+    std::string pkg = policy::package_name(text);
+    if (pkg.empty()) return setup_error("no package declaration in " + policy_path);
+    Errors errs;
+    rego::Engine engine(rego::EngineOptions{.v0 = v0});
+    engine.add_module(policy_path, std::move(text), errs);
+    if (!data_path.empty()) load_paths(engine, {data_path}, errs);
+    std::shared_ptr<const rego::Policy> compiled;
+    if (errs.empty()) compiled = engine.compile(errs);
+    if (!compiled || !errs.empty()) return setup_error(rego::to_string(errs));
+    decider = std::make_unique<QueryDecider>(std::move(compiled), pkg, v0);
+  }
 
   std::ifstream trace(trace_path);
   if (!trace) return setup_error("cannot open " + trace_path);
-
-  std::map<std::string, std::unique_ptr<rego::Query>> queries;  // one prepared query per entry point
   size_t requests = 0, allowed_count = 0, mismatches = 0, lineno = 0;
   std::string line;
   while (std::getline(trace, line)) {
     ++lineno;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    bool bad = false;  // several reasons may be reported; the line counts once
+    bool bad = false;  // several differences may be reported; the line counts once
     auto mismatch = [&](const std::string& why) {
       bad = true;
       std::cerr << trace_path << ":" << lineno << ": mismatch: " << why << "\n";
@@ -156,48 +239,41 @@ int replay_command(const std::vector<std::string>& args) {
       continue;
     }
     ++requests;
+    const Value* in = req.get("input");
+    auto start = std::chrono::steady_clock::now();
+    Outcome o = decider->decide(ep->str(), in ? *in : Value());
+    int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+    allowed_count += o.allowed;
+    std::cout << json_line(ep->str(), o.allowed, o.reasons, o.prints, ns) << "\n";
 
-    std::string failure;  // an error (preparing or evaluating) is a deny and always a mismatch
-    auto& q = queries[ep->str()];
-    if (!q) {
-      Errors qerrs;
-      q = rego::Query::prepare(policy, "data." + pkg + "." + ep->str(), qerrs, v0);
-      if (!q) failure = rego::to_string(qerrs);
-    }
-    rego::EvalOptions opts;
-    if (const Value* in = req.get("input")) opts.input = *in;
-    std::vector<std::string> prints;
-    opts.print = [&prints](const std::string& p) { prints.push_back(p); };
-    Value decision;
-    int64_t ns = 0;
-    if (q) {
-      Errors eerrs;
-      auto start = std::chrono::steady_clock::now();
-      bool ok = q->eval_value(opts, decision, eerrs);
-      ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
-      if (!ok) {
-        failure = rego::to_string(eerrs);
-        decision = Value();
-      }
-    }
-    bool allow = allowed(decision);
-    allowed_count += allow;
-    std::cout << json_line(ep->str(), allow, prints, ns, failure) << "\n";
-
-    if (!failure.empty()) mismatch(ep->str() + ": error: " + failure);
     const Value* want = req.get("want");
-    if (want && want->is_bool() && want->as_bool() != allow)
-      mismatch(ep->str() + ": want " + (want->as_bool() ? "allow" : "deny") + ", got " + (allow ? "allow" : "deny"));
+    if (want && want->is_bool() && want->as_bool() != o.allowed) {
+      std::string why;
+      for (const auto& r : o.reasons) why += (why.empty() ? " (" : "; ") + r;
+      mismatch(ep->str() + ": want " + (want->as_bool() ? "allow" : "deny") + ", got " +
+               (o.allowed ? "allow" : "deny") + (why.empty() ? "" : why + ")"));
+    }
+    if (const Value* want_reasons = req.get("reasons"); want_reasons && want_reasons->is_array()) {
+      std::vector<std::string> w = strings_of(*want_reasons), g = o.reasons;
+      std::sort(w.begin(), w.end());
+      std::sort(g.begin(), g.end());
+      if (w != g) mismatch(ep->str() + ": reasons differ: want " + rego::to_json(*want_reasons));
+    }
+    if (const Value* want_env = req.get("env_list"); o.allowed && want_env && !want_env->is_null()) {
+      if (rego::to_json(*want_env) != rego::to_json(o.env_list))
+        mismatch(ep->str() + ": env_list differs: want " + rego::to_json(*want_env) + ", got " +
+                 rego::to_json(o.env_list));
+    }
     const Value* want_prints = req.get("prints");
     if (want_prints && want_prints->is_array()) {
       const auto& wp = want_prints->array_items();
-      size_t n = std::max(wp.size(), prints.size());
+      size_t n = std::max(wp.size(), o.prints.size());
       for (size_t i = 0; i < n; ++i) {
         std::string w = i < wp.size() ? strip_dir(wp[i].is_string() ? wp[i].str() : rego::to_json(wp[i])) : "<none>";
-        std::string g = i < prints.size() ? strip_dir(prints[i]) : "<none>";
+        std::string g = i < o.prints.size() ? strip_dir(o.prints[i]) : "<none>";
         if (w != g) {
           mismatch(ep->str() + ": print output differs at line " + std::to_string(i + 1) + " (want " +
-                   std::to_string(wp.size()) + " lines, got " + std::to_string(prints.size()) + "):\n  want: " + w +
+                   std::to_string(wp.size()) + " lines, got " + std::to_string(o.prints.size()) + "):\n  want: " + w +
                    "\n  got:  " + g);
           break;
         }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <set>
 
 #include "policy/decision_envelope.h"
 #include "policy/framework_rego.h"
@@ -16,30 +15,18 @@ using rego::Value;
 
 namespace {
 
-constexpr const char* kInvalidPolicy = "Security policy is not valid. Please check security policy or re-generate with tooling.";
+constexpr const char* kInvalidPolicy =
+    "Security policy is not valid. Please check security policy or re-generate with tooling.";
 constexpr const char* kNoReason =
     "Security policy is either not valid or did not provide a reason for denial. Please check security policy or "
     "re-generate with tooling.";
 
-// Framework rules that depend on the policy and static data only (marked
-// "static" in framework.rego). Their values are computed once per compiled
-// policy and handed to every later query through `with`, so a call does not
-// re-normalise every container of the policy.
-constexpr const char* kStaticRules[] = {
-    "policy_framework_version", "policy_api_version",    "policy_containers",  "policy_external_processes",
-    "policy_fragments",         "policy_platform_rules", "policy_trust_lists", "policy_layers",
-    "allow_env_dropping",       "allow_caps_dropping",   "allow_unencrypted_scratch",
-};
-
-// The evaluation sees the request as `input`, the state as data.metadata and
-// the static values in place of their rules. All three travel in the query's
-// input document and are moved into place by `with`, which replaces values
-// without copying them.
-std::string with_clauses(const Value& static_values) {
-  std::string w = " with input as input.r with data.metadata as input.m";
-  for (const auto& [name, _] : static_values.object_items())
-    w += " with data.framework." + name.str() + " as input.s." + name.str();
-  return w;
+// The key under which a query's input carries what the framework needs
+// besides the request: the state and the policy-only values. The enforcer
+// always sets it, replacing anything a request may bring under that name.
+const Value& reserved_key() {
+  static const Value k = Value::string("__confidant");
+  return k;
 }
 
 Value field_or_null(const Value& object, const char* name) {
@@ -47,14 +34,19 @@ Value field_or_null(const Value& object, const char* name) {
   return v ? *v : Value::null();
 }
 
-// A set or array of strings as a sorted set of names; false for anything else.
-bool string_set(const Value& v, std::set<std::string>& out) {
+// A set or an array holding only strings.
+bool strings(const Value& v) {
   if (!v.is_array() && !v.is_set()) return false;
-  for (const Value& x : v.is_array() ? v.array_items() : v.set_items()) {
+  for (const Value& x : v.is_array() ? v.array_items() : v.set_items())
     if (!x.is_string()) return false;
-    out.insert(x.str());
-  }
   return true;
+}
+
+// Whether a set or array of strings holds `s`.
+bool holds(const Value& list, const Value& s) {
+  if (list.is_set()) return list.has(s);
+  const rego::ValueVec& items = list.array_items();
+  return std::find(items.begin(), items.end(), s) != items.end();
 }
 
 Value object_union(const Value& base, const Value& overrides) {
@@ -115,35 +107,33 @@ std::shared_ptr<const AciPolicy> AciPolicy::with_fragment(RegoSource fragment, s
 
 bool AciPolicy::prepare(std::string& error) {
   rego::Errors errs;
-  // Static rule values, evaluated with an empty state. A rule that fails
-  // here is left to be evaluated (and to fail) per call.
-  rego::ObjectItems statics;
-  for (const char* name : kStaticRules) {
-    auto q = rego::Query::prepare(compiled_, std::string("data.framework.") + name, errs);
-    if (!q) {
-      error = rego::to_string(errs);
-      return false;
-    }
-    Value v;
+  // The policy-only values, evaluated with an empty state. When that fails
+  // the rule is left to be evaluated (and to fail) per call.
+  auto value_of = [&](const char* query, Value& out) -> bool {
+    auto q = rego::Query::prepare(compiled_, query, errs);
+    if (!q) return false;
     rego::Errors eval_errs;
-    rego::EvalOptions o = eval_options(options_, Value(), nullptr);
-    if (q->eval_value(o, v, eval_errs) && v.is_defined()) statics.emplace_back(Value::string(name), v);
+    if (!q->eval_value(eval_options(options_, Value(), nullptr), out, eval_errs)) out = Value();
+    return true;
+  };
+  Value api;
+  if (!value_of("data.framework.policy_static", static_values_) ||
+      !value_of("data.framework.policy_api_version", api)) {
+    error = rego::to_string(errs);
+    return false;
   }
-  static_values_ = Value::object(std::move(statics));
-  const Value* api = static_values_.get("policy_api_version");
-  if (api && api->is_string()) {
-    api_version_ = api->str();
-  } else if (api && !api->is_null()) {
+  if (api.is_string()) {
+    api_version_ = api.str();
+  } else if (api.is_defined() && !api.is_null()) {
     api_version_error_ = "policy api_version must be a string";
   }
 
-  std::string withs = with_clauses(static_values_);
   auto semver_cmp = rego::Query::prepare(compiled_, "semver.compare(input.a, input.b)", errs);
   for (const EnforcementPoint& ep : enforcement_points()) {
     PointQueries pq;
-    pq.policy = rego::Query::prepare(compiled_, "data.policy." + std::string(ep.name) + withs, errs);
+    pq.policy = rego::Query::prepare(compiled_, "data.policy." + std::string(ep.name), errs);
     if (ep.use_framework)
-      pq.framework = rego::Query::prepare(compiled_, "data.framework." + std::string(ep.name) + withs, errs);
+      pq.framework = rego::Query::prepare(compiled_, "data.framework." + std::string(ep.name), errs);
     if (!pq.policy || (ep.use_framework && !pq.framework) || !semver_cmp) {
       error = rego::to_string(errs);
       return false;
@@ -151,10 +141,10 @@ bool AciPolicy::prepare(std::string& error) {
     if (!api_version_.empty()) {
       Value cmp;
       rego::Errors e;
-      rego::EvalOptions o = eval_options(
-          options_,
-          Value::object({{Value::string("a"), Value::string(api_version_)}, {Value::string("b"), Value::string(ep.introduced)}}),
-          nullptr);
+      rego::EvalOptions o = eval_options(options_,
+                                         Value::object({{Value::string("a"), Value::string(api_version_)},
+                                                        {Value::string("b"), Value::string(ep.introduced)}}),
+                                         nullptr);
       int64_t c = 0;
       if (!semver_cmp->eval_value(o, cmp, e) || !cmp.to_int64(c)) {
         api_version_error_ = "policy api_version " + api_version_ + " is not a semantic version";
@@ -163,7 +153,7 @@ bool AciPolicy::prepare(std::string& error) {
     }
     points_.push_back(std::move(pq));
   }
-  reason_ = rego::Query::prepare(compiled_, "data.policy.reason" + withs, errs);
+  reason_ = rego::Query::prepare(compiled_, "data.policy.reason", errs);
   if (!reason_) {
     error = rego::to_string(errs);
     return false;
@@ -175,8 +165,9 @@ State AciPolicy::initial_state() const { return State{initial_metadata(), Value:
 
 bool AciPolicy::eval(const rego::Query& q, const Value& input, const Value& metadata, Value& out,
                      std::vector<std::string>& prints, std::string& error) const {
-  Value doc = Value::object_sorted({{Value::string("m"), metadata}, {Value::string("r"), input},
-                                    {Value::string("s"), static_values_}});
+  rego::ObjectItems context = {{Value::string("metadata"), metadata}};
+  if (static_values_.is_defined()) context.emplace_back(Value::string("static"), static_values_);
+  Value doc = with_member(input, reserved_key(), Value::object_sorted(std::move(context)));
   rego::Errors errs;
   if (!q.eval_value(eval_options(options_, std::move(doc), &prints), out, errs)) {
     error = rego::to_string(errs);
@@ -191,8 +182,7 @@ void AciPolicy::deny_with_error(const Value& input, const std::string& error, De
   d.message = policy_decision_message(input, Value::string(kInvalidPolicy), error, options_.max_error_message_length);
 }
 
-void AciPolicy::deny_with_reason(std::string_view point, const Value& input, const Value& metadata,
-                                 Decision& d) const {
+void AciPolicy::deny_with_reason(std::string_view point, const Value& input, const Value& metadata, Decision& d) const {
   d.allowed = false;
   Value rule_input = with_member(input, Value::string("rule"), Value::string(point));
   Value reason;
@@ -261,41 +251,43 @@ void AciPolicy::enforce(std::string_view point, const Value& input, const State&
 bool AciPolicy::interpret(std::string_view point, const Value& input, const State& state, Decision& d, State& next,
                           std::string& error) const {
   const Value& result = d.result;
-  bool creates = point == "create_container", execs = point == "exec_in_container",
-       external = point == "exec_external";
+  bool creates = point == "create_container", execs = point == "exec_in_container", external = point == "exec_external";
   if (creates || execs || external) {
     // The environment actually used: the request's entries the policy kept.
     const Value& requested = *input.get("envList");
     Value kept = field_or_null(result, "env_list");
-    std::vector<std::string> envs;
-    std::set<std::string> allowed_envs, seen;
-    if (!kept.is_null() && !string_set(kept, allowed_envs)) {
+    if (!kept.is_null() && !strings(kept)) {
       error = "env_list must be an array of strings";
       return false;
     }
-    for (const Value& e : requested.array_items())
-      if ((kept.is_null() || allowed_envs.count(e.str())) && seen.insert(e.str()).second) envs.push_back(e.str());
+    std::vector<std::string> envs;
+    for (const Value& e : requested.array_items()) {
+      bool duplicate = std::find(envs.begin(), envs.end(), e.str()) != envs.end();
+      if ((kept.is_null() || holds(kept, e)) && !duplicate) envs.push_back(e.str());
+    }
     d.env_list = std::move(envs);
   }
   if (creates || execs) {
     const Value& requested = *input.get("capabilities");
     Value kept = field_or_null(result, "caps_list");
-    rego::ObjectItems caps;
-    for (const char* set : kCapSets) {
-      std::set<std::string> allowed_caps;
-      if (!kept.is_null()) {
-        const Value* s = kept.is_object() ? kept.get(set) : nullptr;
-        if (!s || !string_set(*s, allowed_caps)) {
+    if (kept.is_null() || kept == requested) {
+      d.caps_list = requested;  // granted as requested (the usual case)
+    } else {
+      rego::ObjectItems caps;
+      for (const char* set : kCapSets) {
+        const Value* allowed = kept.is_object() ? kept.get(set) : nullptr;
+        if (!allowed || !strings(*allowed)) {
           error = std::string("caps_list must hold an array of strings for ") + set;
           return false;
         }
+        const Value& asked = *requested.get(set);
+        rego::ValueVec granted;
+        for (const Value& c : asked.array_items())
+          if (holds(*allowed, c)) granted.push_back(c);
+        caps.emplace_back(Value::string(set), Value::array(std::move(granted)));
       }
-      rego::ValueVec granted;
-      for (const Value& c : requested.get(set)->array_items())
-        if (kept.is_null() || allowed_caps.count(c.str())) granted.push_back(c);
-      caps.emplace_back(Value::string(set), Value::array(std::move(granted)));
+      d.caps_list = Value::object(std::move(caps));
     }
-    d.caps_list = Value::object(std::move(caps));
   }
   if (creates || external) {
     const Value* stdio = result.get("allow_stdio_access");
@@ -319,9 +311,8 @@ bool AciPolicy::interpret(std::string_view point, const Value& input, const Stat
     }
   }
   if (point == "load_transparency_trust_list") {
-    std::set<std::string> ledgers;
     const Value* l = result.get("allowed_ledgers");
-    if (!l || !string_set(*l, ledgers) || ledgers.empty()) {
+    if (!l || !strings(*l) || l->size() == 0) {
       error = "the policy allows no ledgers of this transparency trust list";
       return false;
     }
@@ -350,10 +341,17 @@ std::string fragment_namespace(const std::string& text, std::string& error) {
     error = "fragment must start with `package <name>`";
     return "";
   }
-  static const char* const kReserved[] = {
-      "framework",        "api",           "policy",          "metadata",
-      "defaultMounts",    "privilegedMounts", "sandboxPrefix", "hugePagesPrefix",
-      "plan9Prefix",      "defaultUnprivilegedCapabilities", "defaultPrivilegedCapabilities"};
+  static const char* const kReserved[] = {"framework",
+                                          "api",
+                                          "policy",
+                                          "metadata",
+                                          "defaultMounts",
+                                          "privilegedMounts",
+                                          "sandboxPrefix",
+                                          "hugePagesPrefix",
+                                          "plan9Prefix",
+                                          "defaultUnprivilegedCapabilities",
+                                          "defaultPrivilegedCapabilities"};
   for (const char* r : kReserved) {
     if (ns == r) {
       error = "fragment namespace " + ns + " is reserved";

@@ -64,9 +64,9 @@ class AciPolicy : public CompiledPolicy {
   std::vector<RegoSource> fragments_;
   EnforcerOptions options_;
   std::shared_ptr<const rego::Policy> compiled_;
-  std::string api_version_;         // empty: the policy defines none
-  std::string api_version_error_;   // set when api_version is unusable
-  rego::Value static_values_;       // framework rules that depend on the policy only
+  std::string api_version_;           // empty: the policy defines none
+  std::string api_version_error_;     // set when api_version is unusable
+  rego::Value static_values_;         // data.framework.policy_static, computed once
   std::vector<PointQueries> points_;  // indexed like enforcement_points()
   std::unique_ptr<rego::Query> reason_;
 };

@@ -11,7 +11,8 @@ namespace {
 constexpr std::array kPoints = {
     EnforcementPoint{"mount_device", "0.1.0", R"({"allowed": false})"},
     EnforcementPoint{"mount_overlay", "0.1.0", R"({"allowed": false})"},
-    EnforcementPoint{"create_container", "0.1.0", R"({"allowed": false, "env_list": null, "allow_stdio_access": false})"},
+    EnforcementPoint{"create_container", "0.1.0",
+                     R"({"allowed": false, "env_list": null, "allow_stdio_access": false})"},
     EnforcementPoint{"unmount_device", "0.2.0", R"({"allowed": true})"},
     EnforcementPoint{"exec_in_container", "0.2.0", R"({"allowed": true, "env_list": null})"},
     EnforcementPoint{"exec_external", "0.3.0", R"({"allowed": true, "env_list": null, "allow_stdio_access": false})"},

@@ -173,9 +173,7 @@ Value without_field(const Value& object, const char* name) {
   return Value::object_sorted(std::move(items));
 }
 
-std::string wrap(const Value& decision) {
-  return std::string(kPrefix) + base64_encode(go_json(decision)) + kSuffix;
-}
+std::string wrap(const Value& decision) { return std::string(kPrefix) + base64_encode(go_json(decision)) + kSuffix; }
 
 }  // namespace
 

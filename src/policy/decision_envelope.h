@@ -18,8 +18,8 @@ namespace confidant::policy {
 inline constexpr size_t kMaxErrorMessageLength = 3072;
 
 // `policy_error` is empty for a denial with a reason. `max_length` 0 disables truncation.
-std::string policy_decision_message(const rego::Value& input, const rego::Value& reason, const std::string& policy_error,
-                                    size_t max_length = kMaxErrorMessageLength);
+std::string policy_decision_message(const rego::Value& input, const rego::Value& reason,
+                                    const std::string& policy_error, size_t max_length = kMaxErrorMessageLength);
 
 // Inverse of the wrapper, for tests and tools: the decoded JSON object, or
 // undefined when `message` is not an envelope.

@@ -27,10 +27,6 @@ class CompiledPolicy {
                        State& next) const = 0;
 };
 
-// Parses the package clause the same way for every caller: the first
-// `package` line's path ("policy", "agent_policy", "a.b"), or "".
-std::string package_name(std::string_view text);
-
 // Evaluation options shared by both dialects: limits, print collection.
 rego::EvalOptions eval_options(const EnforcerOptions& options, rego::Value input, std::vector<std::string>* prints);
 

@@ -2,7 +2,6 @@
 // decision is taken against, committed only for allowed calls.
 #include <algorithm>
 #include <deque>
-#include <set>
 
 #include "policy/aci_dialect.h"
 #include "policy/digest.h"
@@ -142,6 +141,7 @@ Enforcer::~Enforcer() = default;
 
 bool Enforcer::load(std::string_view policy_text, std::string& error, const LoadOptions& options) {
   std::lock_guard<std::mutex> lock(impl_->mu);
+  if (options.verify_host_data && !impl_->check_host_data(policy_text, error)) return false;
   if (impl_->policy) {
     // ACI: set once per guest (a reload would forget which containers ran);
     // Kata: replaced only through SetPolicyRequest, which the policy decides.
@@ -150,7 +150,6 @@ bool Enforcer::load(std::string_view policy_text, std::string& error, const Load
                 : "a policy is already loaded: replace it with an allowed SetPolicyRequest";
     return false;
   }
-  if (options.verify_host_data && !impl_->check_host_data(policy_text, error)) return false;
   auto p = impl_->compile(policy_text, options, error);
   if (!p) return false;
   impl_->install(std::move(p));

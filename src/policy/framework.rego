@@ -15,13 +15,15 @@
 #
 # Evaluation context provided by the enforcer (src/policy/aci_dialect.cc):
 #   data.policy        the user policy
-#   data.metadata      the state (devices, matches, started, ...), per call
+#   input              the request, plus `__confidant` (set by the enforcer,
+#                      never by the host): {"metadata": the state (devices,
+#                      matches, started, ...), "static": policy_static}
 #   data.defaultMounts, data.privilegedMounts, data.sandboxPrefix,
 #   data.hugePagesPrefix, data.plan9Prefix, data.defaultUnprivilegedCapabilities,
 #   data.defaultPrivilegedCapabilities   static data
-# Rules marked "static" depend on data.policy and static data only; the
-# enforcer evaluates them once per loaded policy and supplies their values to
-# later calls, so they must never read `input` or `data.metadata`.
+# `policy_static` depends on data.policy and static data only (never on
+# `input` or the metadata): the enforcer evaluates it once per loaded policy
+# and supplies its value to later calls.
 package framework
 
 version := "0.5.0"
@@ -55,13 +57,18 @@ version_below(v, threshold) if semver.compare(v, threshold) < 0
 
 # ---------------------------------------------------------------- metadata
 
+# The state as of this call. The guest keeps it outside the compiled policy
+# and passes it with each request, so changing it never means recompiling or
+# copying the policy.
+metadata := input.__confidant.metadata
+
 # A metadata collection, empty until the first operation creates it.
 md(name) := m if {
-	m := data.metadata[name]
+	m := metadata[name]
 } else := {}
 
 md_has(name, key) if {
-	_ = data.metadata[name][key]
+	_ = metadata[name][key]
 }
 
 # ---------------------------------------------------------------- normalisation
@@ -126,43 +133,82 @@ policy_list(name) := l if {
 	is_array(l)
 } else := []
 
-# static
-policy_containers := [check_container(c, policy_framework_version) | some c in policy_list("containers")]
+# Everything that depends on the policy and static data only. The enforcer
+# evaluates `policy_static` once per loaded policy and supplies the value to
+# every later call, so a call does not normalise the policy's containers again.
+policy_static := s if {
+	s := input.__confidant.static
+} else := computed_static
 
-# static
-policy_external_processes := [check_external_process(p, policy_framework_version) |
+computed_static := {
+	"containers": static_containers,
+	"layers": {layer | some c in static_containers; some layer in c.layers},
+	"external_processes": static_external_processes,
+	"fragments": [check_fragment(f, policy_framework_version) | some f in policy_list("fragments")],
+	"platform_rules": static_platform_rules,
+	"trust_lists": static_trust_lists,
+	"allow_env_dropping": static_allow_env_dropping,
+	"allow_caps_dropping": static_allow_caps_dropping,
+	"allow_unencrypted_scratch": static_allow_unencrypted_scratch,
+	# The policy's overlay candidates grouped by layer list, for mount_overlay.
+	"by_layers": {layers: [c | some c in static_candidates; c.layers == layers] |
+		some x in static_candidates
+		layers := x.layers
+	},
+	# The env rules of every candidate, prepared for matching (env_matcher).
+	"env_matchers": {rules: env_matcher(rules) |
+		some x in array.concat(static_candidates, static_external_processes)
+		rules := x.env_rules
+	},
+}
+
+policy_containers := policy_static.containers
+
+policy_external_processes := policy_static.external_processes
+
+policy_fragments := policy_static.fragments
+
+policy_platform_rules := policy_static.platform_rules
+
+policy_trust_lists := policy_static.trust_lists
+
+allow_env_dropping := policy_static.allow_env_dropping
+
+allow_caps_dropping := policy_static.allow_caps_dropping
+
+allow_unencrypted_scratch := policy_static.allow_unencrypted_scratch
+
+# Every layer hash of the policy's containers, for mount_device.
+policy_layers := policy_static.layers
+
+static_containers := [check_container(c, policy_framework_version) | some c in policy_list("containers")]
+
+static_candidates := with_platform_rules(static_containers, static_platform_rules)
+
+static_external_processes := [check_external_process(p, policy_framework_version) |
 	some p in policy_list("external_processes")
 ]
 
-# static
-policy_fragments := [check_fragment(f, policy_framework_version) | some f in policy_list("fragments")]
-
-# static: platform rules and trust lists exist from framework 0.5.0 on.
-policy_platform_rules := policy_list("platform_rules") if {
+# Platform rules and trust lists exist from framework 0.5.0 on.
+static_platform_rules := policy_list("platform_rules") if {
 	not version_older(policy_framework_version)
 } else := []
 
-# static
-policy_trust_lists := policy_list("transparency_trust_lists") if {
+static_trust_lists := policy_list("transparency_trust_lists") if {
 	not version_older(policy_framework_version)
 } else := []
 
-# static: every layer hash of the policy's containers, for mount_device.
-policy_layers := {layer | some c in policy_containers; some layer in c.layers}
-
-# static
-allow_env_dropping := true if {
+static_allow_env_dropping := true if {
 	data.policy.allow_environment_variable_dropping == true
 } else := false
 
-# static: capability dropping is honoured from framework 0.2.2 on.
-allow_caps_dropping := true if {
+# Capability dropping is honoured from framework 0.2.2 on.
+static_allow_caps_dropping := true if {
 	data.policy.allow_capability_dropping == true
 	not version_below(policy_framework_version, "0.2.2")
 } else := false
 
-# static
-allow_unencrypted_scratch := true if {
+static_allow_unencrypted_scratch := true if {
 	data.policy.allow_unencrypted_scratch == true
 } else := false
 
@@ -182,13 +228,11 @@ platform_rules := array.concat(policy_platform_rules, fragment_objects("platform
 
 # Containers a new overlay may belong to. With platform rules every container
 # appears once per rule, with the rule's env rules and mounts appended.
-candidate_containers := containers if {
-	containers := array.concat(policy_containers, fragment_containers)
-	count(platform_rules) == 0
-} else := [with_platform_rule(c, r) |
-	some c in array.concat(policy_containers, fragment_containers)
-	some r in platform_rules
-]
+candidate_containers := with_platform_rules(array.concat(policy_containers, fragment_containers), platform_rules)
+
+with_platform_rules(containers, rules) := containers if {
+	count(rules) == 0
+} else := [with_platform_rule(c, r) | some c in containers; some r in rules]
 
 with_platform_rule(c, r) := object.union(c, {
 	"env_rules": array.concat(c.env_rules, object.get(r, "env_rules", [])),
@@ -203,21 +247,16 @@ candidate_trust_lists := array.concat(policy_trust_lists, fragment_objects("tran
 
 # ---------------------------------------------------------------- helpers
 
-# Policy regexes match whole strings.
-anchored(p) := concat("", [anchor_start(p), p, anchor_end(p)])
+# Policy regexes match whole strings: "^" is added unless the pattern starts
+# with one, "$" unless it ends with one.
+anchored(p) := concat("", ["^", trim_suffix(trim_prefix(p, "^"), "$"), "$"])
 
-anchor_start(p) := "" if {
-	startswith(p, "^")
-} else := "^"
-
-anchor_end(p) := "" if {
-	endswith(p, "$")
-} else := "$"
-
-full_match(pattern, s) if regex.match(anchored(pattern), s)
+full_match(pattern, s) if regex.match(concat("", ["^", trim_suffix(trim_prefix(pattern, "^"), "$"), "$"]), s)
 
 # Equal as multisets of distinct items: same length, every item of each in the other.
-same_items(a, b) if {
+same_items(a, b) := true if {
+	a == b
+} else := true if {
 	count(a) == count(b)
 	every x in a {
 		x in b
@@ -225,7 +264,7 @@ same_items(a, b) if {
 	every x in b {
 		x in a
 	}
-}
+} else := false
 
 # Text before the first "=", the whole entry when there is none.
 env_name(e) := substring(e, 0, i) if {
@@ -239,19 +278,27 @@ device_mounted(target) if md_has("devices", target)
 
 device_mounted(target) if md_has("rw_devices", target)
 
-device_hash_known(h) := true if {
-	h in policy_layers
+# The request's device hash is a layer of some candidate container. (Hot
+# paths use else chains: the evaluator stops at the first clause that holds,
+# where separate rule bodies would all be evaluated.)
+device_hash_known := true if {
+	policy_static.layers[input.deviceHash]
 } else := true if {
 	some c in fragment_containers
-	h in c.layers
+	input.deviceHash in c.layers
 } else := false
 
 default mount_device := {"allowed": false}
 
+# mount_device runs for every layer of every container, so its checks are
+# plain lookups rather than calls of device_mounted (a call costs more than
+# the lookup it wraps). Metadata values are never false, so a lookup that
+# succeeds means the key exists.
 mount_device := {"metadata": [add_device], "allowed": true} if {
 	is_string(input.target)
-	not device_mounted(input.target)
-	device_hash_known(input.deviceHash)
+	not metadata.devices[input.target]
+	not metadata.rw_devices[input.target]
+	device_hash_known
 	full_match(input.mountPathRegex, input.target)
 	add_device := {"name": "devices", "action": "add", "key": input.target, "value": input.deviceHash}
 }
@@ -293,22 +340,41 @@ default unmount_blockdev := {"allowed": false}
 
 # ---------------------------------------------------------------- overlays
 
-overlay_exists if md_has("matches", input.containerID)
+overlay_exists := true if {
+	md_has("matches", input.containerID)
+} else := true if {
+	md_has("overlayTargets", input.target)
+} else := false
 
-overlay_exists if md_has("overlayTargets", input.target)
-
-# layerPaths lists the top-most layer first, policies the base layer first.
-layers_match(layers) if {
+# The overlay's layers as device hashes, base layer first (layerPaths lists
+# the top-most first); undefined unless every path is a mounted device.
+overlay_layers := layers if {
 	is_array(input.layerPaths)
-	n := count(layers)
-	n == count(input.layerPaths)
 	devices := md("devices")
-	every i, path in input.layerPaths {
-		layers[(n - 1) - i] == devices[path]
-	}
+	n := count(input.layerPaths)
+	layers := [devices[input.layerPaths[(n - 1) - i]] | some i, _ in input.layerPaths]
+	count(layers) == n
 }
 
-overlay_containers := [c | some c in candidate_containers; layers_match(c.layers)]
+# (object.get would read an array key as a path.)
+policy_overlay_candidates := c if {
+	c := policy_static.by_layers[overlay_layers]
+} else := []
+
+# Candidates with exactly these layers. The policy's own are looked up in
+# policy_static; only fragment containers are compared one by one (all of
+# them when fragments brought platform rules, which change every candidate),
+# and only once a fragment is loaded.
+default overlay_containers := []
+
+overlay_containers := policy_overlay_candidates if {
+	count(md("issuers")) == 0
+} else := array.concat(
+	policy_overlay_candidates,
+	[c | some c in with_platform_rules(fragment_containers, policy_platform_rules); c.layers == overlay_layers],
+) if {
+	count(fragment_objects("platform_rules")) == 0
+} else := [c | some c in candidate_containers; c.layers == overlay_layers]
 
 default mount_overlay := {"allowed": false}
 
@@ -357,7 +423,7 @@ cim_layers_match(layers) if {
 container_started if md_has("started", input.containerID)
 
 matches := m if {
-	m := data.metadata.matches[input.containerID]
+	m := metadata.matches[input.containerID]
 	is_array(m)
 } else := []
 
@@ -400,10 +466,18 @@ user_ok(user) if {
 	user.umask == input.umask
 	idname_ok(user.user_idname, input.user)
 	is_array(input.groups)
-	every group in input.groups {
-		group_ok(user.group_idnames, group)
-	}
+	groups_ok(user.group_idnames)
 }
+
+# Every requested group passes some rule; an `any` rule passes them all.
+groups_ok(rules) := true if {
+	some rule in rules
+	rule.strategy == "any"
+} else := true if {
+	every group in input.groups {
+		group_ok(rules, group)
+	}
+} else := false
 
 group_ok(rules, group) := true if {
 	some rule in rules
@@ -419,15 +493,35 @@ mount_list_ok(constraints, allow_elevated) if {
 	}
 }
 
+# The first two clauses are the usual cases written out (a constraint with
+# the very same options, from the container or the CRI defaults); the rest is
+# the general rule. The destination is compared first: most constraints
+# differ there.
 mount_ok(constraints, allow_elevated, m) := true if {
 	some c in constraints
+	c.destination == m.destination
+	c.type == m.type
+	c.options == m.options
+	c.destination != ""
+	mount_source_ok(c.source, m.source)
+} else := true if {
+	some c in data.defaultMounts
+	c.destination == m.destination
+	c.type == m.type
+	c.options == m.options
+	mount_source_ok(c.source, m.source)
+} else := true if {
+	some c in constraints
+	c.destination == m.destination
 	mount_constraint_ok(c, m)
 } else := true if {
 	some c in data.defaultMounts
+	c.destination == m.destination
 	mount_constraint_ok(c, m)
 } else := true if {
 	allow_elevated == true
 	some c in data.privilegedMounts
+	c.destination == m.destination
 	mount_constraint_ok(c, m)
 } else := true if {
 	input.isSandboxContainer == true
@@ -452,26 +546,27 @@ sandbox_sysfs(m) if {
 	same_items(m.options, ["nosuid", "noexec", "nodev", "rw"])
 }
 
+# sandbox:// and hugepages:// stand for the request's sandbox directories,
+# plan9:// for the container's plan9 shares; other sources must be equal.
 mount_source_ok(policy_source, source) := true if {
-	startswith(policy_source, data.sandboxPrefix)
-	full_match(replace_prefix(policy_source, data.sandboxPrefix, input.sandboxDir), source)
-} else := true if {
-	startswith(policy_source, data.hugePagesPrefix)
-	full_match(replace_prefix(policy_source, data.hugePagesPrefix, input.hugePagesDir), source)
-} else := true if {
-	startswith(policy_source, data.plan9Prefix)
-	data.metadata.p9mounts[source] == input.containerID
-} else := true if {
+	policy_source == source
 	not startswith(policy_source, data.sandboxPrefix)
 	not startswith(policy_source, data.hugePagesPrefix)
 	not startswith(policy_source, data.plan9Prefix)
-	policy_source == source
+} else := true if {
+	startswith(policy_source, data.sandboxPrefix)
+	full_match(concat("", [input.sandboxDir, substring(policy_source, count(data.sandboxPrefix), -1)]), source)
+} else := true if {
+	startswith(policy_source, data.hugePagesPrefix)
+	full_match(concat("", [input.hugePagesDir, substring(policy_source, count(data.hugePagesPrefix), -1)]), source)
+} else := true if {
+	startswith(policy_source, data.plan9Prefix)
+	metadata.p9mounts[source] == input.containerID
 } else := false
-
-replace_prefix(s, prefix, replacement) := concat("", [replacement, substring(s, count(prefix), -1)])
 
 # ---------------------------------------------------------------- environment
 
+# One env rule against one entry "NAME=VALUE".
 env_rule_ok(rule, e) := true if {
 	rule.strategy == "string"
 	rule.pattern == e
@@ -479,12 +574,17 @@ env_rule_ok(rule, e) := true if {
 	rule.strategy == "re2"
 	full_match(rule.pattern, e)
 } else := true if {
+	name_value_ok(rule, e)
+} else := false
+
+# The name/value form splits the entry at its first "=".
+name_value_ok(rule, e) if {
 	is_string(rule.name)
 	i := indexof(e, "=")
 	i >= 0
 	env_part_ok(rule.name_strategy, rule.name, substring(e, 0, i))
 	env_part_ok(rule.value_strategy, rule.value, substring(e, i + 1, -1))
-} else := false
+}
 
 env_part_ok(strategy, pattern, s) if {
 	strategy == "string"
@@ -496,45 +596,106 @@ env_part_ok(strategy, pattern, s) if {
 	full_match(pattern, s)
 }
 
-env_matched(rules, e) := true if {
-	some rule in rules
+# A candidate's env rules prepared for matching many entries: exact-string
+# rules as a set, regex rules as one alternation of the anchored patterns, so
+# an entry costs a set lookup and one regex match instead of a walk over the
+# rules. Patterns with \Q quoting (which would swallow the alternation) and
+# the name/value form are matched one by one. Equivalent to env_rule_ok over
+# the rules.
+env_matcher(rules) := {
+	"strings": {r.pattern | some r in rules; r.strategy == "string"},
+	"regex": concat("|", [alternative |
+		some r in rules
+		r.strategy == "re2"
+		not contains(r.pattern, "\\Q")
+		alternative := concat("", ["(?:", anchored(r.pattern), ")"])
+		regex.is_valid(alternative)
+	]),
+	"others": [r |
+		some r in rules
+		not r.strategy == "string"
+		not simple_re2(r)
+	],
+	"required": [r | some r in rules; object.get(r, "required", false) != false],
+}
+
+simple_re2(r) if {
+	r.strategy == "re2"
+	not contains(r.pattern, "\\Q")
+}
+
+# The prepared matcher of a candidate's rules: from policy_static for the
+# policy's own candidates, built on the spot for fragment-provided ones.
+matcher_for(rules) := m if {
+	m := policy_static.env_matchers[rules]
+} else := env_matcher(rules)
+
+env_entry_ok(m, e) := true if {
+	e in m.strings
+} else := true if {
+	m.regex != ""
+	regex.match(m.regex, e)
+} else := true if {
+	some r in m.others
+	env_rule_ok(r, e)
+} else := false
+
+# The entries of the request a candidate's rules allow (as env_entry_ok,
+# with the exact-string part done as one set intersection).
+env_kept(m) := kept if {
+	exact := input_env_set & m.strings
+	rest := input_env_set - exact
+	by_regex := {e | m.regex != ""; some e in rest; regex.match(m.regex, e)}
+	by_others := {e | count(m.others) > 0; some e in rest; some r in m.others; env_rule_ok(r, e)}
+	kept := (exact | by_regex) | by_others
+}
+
+input_env_set := {e | some e in input.envList}
+
+# Every entry of `envs` is allowed (`kept` holds the request entries allowed).
+env_covered(kept, envs) := true if {
+	is_set(envs)
+	count(envs - kept) == 0
+} else := true if {
+	is_array(envs)
+	kept == input_env_set
+} else := false
+
+# Every required rule matches some entry.
+required_envs_ok(m, envs) if {
+	every rule in m.required {
+		rule.required == true
+		required_env_present(rule, envs)
+	}
+}
+
+required_env_present(rule, envs) := true if {
+	rule.strategy == "string"
+	rule.pattern in envs
+} else := true if {
+	some e in envs
 	env_rule_ok(rule, e)
 } else := false
 
-# Every entry matches some rule and every required rule matches some entry.
-env_list_ok(rules, envs) if {
-	every e in envs {
-		env_matched(rules, e)
-	}
-	every rule in rules {
-		required_rule_ok(rule, envs)
-	}
-}
-
-required_rule_ok(rule, _) if object.get(rule, "required", false) == false
-
-required_rule_ok(rule, envs) if {
-	rule.required == true
-	some e in envs
-	env_rule_ok(rule, e)
-}
-
-# The environment the remaining candidates are judged against. With dropping,
-# each candidate keeps the entries its rules match; the largest such sets must
-# all be the same set (otherwise the request does not say which candidate it
-# is, and the result is undefined).
-env_list_for(candidates) := input.envList if {
+# The environment the candidates are judged against. Without dropping it is
+# the request's. With dropping each candidate keeps the entries its rules
+# allow; the largest such sets must all be the same set (otherwise the request
+# does not say which candidate it is, and the result is undefined).
+env_list_for(kept) := input.envList if {
 	not allow_env_dropping
-	is_array(input.envList)
 } else := envs if {
-	allow_env_dropping
-	is_array(input.envList)
-	kept := [{e | some e in input.envList; env_matched(c.env_rules, e)} | some c in candidates]
 	largest := max([count(s) | some s in kept])
 	choices := {s | some s in kept; count(s) == largest}
 	count(choices) == 1
 	some envs in choices
 }
+
+# Candidates whose rules allow `envs` and whose required rules it satisfies.
+env_survivors(candidates, matchers, kept, envs) := [c |
+	some i, c in candidates
+	env_covered(kept[i], envs)
+	required_envs_ok(matchers[i], envs)
+]
 
 # ---------------------------------------------------------------- capabilities
 
@@ -566,12 +727,14 @@ container_caps(c, privileged) := caps if {
 	privileged == true
 } else := unprivileged_caps
 
-caps_ok(allowed, requested) if {
+caps_ok(allowed, requested) := true if {
+	allowed == requested
+} else := true if {
 	every name in cap_sets {
 		is_collection(requested[name])
 		same_items(allowed[name], requested[name])
 	}
-}
+} else := false
 
 is_collection(x) if is_array(x)
 
@@ -585,11 +748,16 @@ caps_kept(allowed) := {name: kept |
 caps_score(kept) := sum([count(kept[name]) | some name in cap_sets])
 
 # The capabilities granted. With dropping each candidate keeps the requested
-# capabilities it allows; the candidates keeping the most must agree.
+# capabilities it allows; the candidates keeping the most must agree. When
+# every candidate allows exactly the requested sets, that is the answer
+# without intersecting anything.
 caps_list_for(candidates, privileged) := input.capabilities if {
 	not allow_caps_dropping
+} else := input.capabilities if {
+	every c in candidates {
+		container_caps(c, privileged) == input.capabilities
+	}
 } else := caps if {
-	allow_caps_dropping
 	every name in cap_sets {
 		is_array(input.capabilities[name])
 	}
@@ -601,7 +769,7 @@ caps_list_for(candidates, privileged) := input.capabilities if {
 }
 
 # The privilege of the container's init process decides the default capabilities.
-started_privileged := data.metadata.started[input.containerID].privileged
+started_privileged := metadata.started[input.containerID].privileged
 
 stdio_access(candidates) := v if {
 	values := {c.allow_stdio_access | some c in candidates}
@@ -612,25 +780,50 @@ stdio_access(candidates) := v if {
 
 # ---------------------------------------------------------------- create_container
 
+# The narrowing checks, cheapest first and written out where a call would
+# cost more than the comparison (they mean no_new_privileges_ok, privileged_ok,
+# working_dir_ok, command_ok and seccomp_ok).
 create_initial := [c |
-	some c in matches
-	no_new_privileges_ok(c.no_new_privileges)
-	user_ok(c.user)
-	privileged_ok(c.allow_elevated)
-	working_dir_ok(c.working_dir)
-	command_ok(c.command)
-	mount_list_ok(c.mounts, c.allow_elevated)
-	seccomp_ok(c.seccomp_profile_sha256)
 	devices_ok
+	some c in matches
+	c.command == input.argList
+	c.working_dir == input.workingDir
+	c.seccomp_profile_sha256 == input.seccompProfileSHA256
+	c.no_new_privileges in no_new_privileges_allowed
+	true in [input.privileged == false, c.allow_elevated == true]
+	user_ok(c.user)
+	mount_list_ok(c.mounts, c.allow_elevated)
 ]
 
-create_env_list := env_list_for(create_initial)
+# The container settings of no_new_privileges a request is compatible with.
+no_new_privileges_allowed := {false, true} if {
+	input.noNewPrivileges == true
+} else := {false}
 
-create_after_env := [c | some c in create_initial; env_list_ok(c.env_rules, create_env_list)]
+create_matchers := [matcher_for(c.env_rules) | some c in create_initial]
 
-create_caps_list := caps_list_for(create_after_env, input.privileged)
+create_env_kept := [env_kept(m) | some m in create_matchers]
 
-create_after_caps := [c |
+create_env_list := env_list_for(create_env_kept)
+
+create_after_env := env_survivors(create_initial, create_matchers, create_env_kept, create_env_list)
+
+# Usually every candidate lists exactly the requested capabilities: then they
+# are granted as requested and nothing needs intersecting (the same outcome
+# as caps_list_for and caps_ok give, without the per-set work).
+create_caps_exact if {
+	every c in create_after_env {
+		c.capabilities == input.capabilities
+	}
+}
+
+create_caps_list := input.capabilities if {
+	create_caps_exact
+} else := caps_list_for(create_after_env, input.privileged)
+
+create_after_caps := create_after_env if {
+	create_caps_exact
+} else := [c |
 	some c in create_after_env
 	caps_ok(container_caps(c, input.privileged), create_caps_list)
 ]
@@ -646,7 +839,7 @@ create_container := {
 } if {
 	is_string(input.containerID)
 	is_boolean(input.privileged)
-	not container_started
+	not metadata.started[input.containerID]
 	count(create_after_caps) > 0
 	stdio := stdio_access(create_after_caps)
 	update_matches := {"name": "matches", "action": "update", "key": input.containerID, "value": create_after_caps}
@@ -662,19 +855,33 @@ exec_command_ok(c) := true if {
 
 exec_initial := [c |
 	some c in matches
-	working_dir_ok(c.working_dir)
-	no_new_privileges_ok(c.no_new_privileges)
-	user_ok(c.user)
+	c.working_dir == input.workingDir
+	c.no_new_privileges in no_new_privileges_allowed
 	exec_command_ok(c)
+	user_ok(c.user)
 ]
 
-exec_env_list := env_list_for(exec_initial)
+exec_matchers := [matcher_for(c.env_rules) | some c in exec_initial]
 
-exec_after_env := [c | some c in exec_initial; env_list_ok(c.env_rules, exec_env_list)]
+exec_env_kept := [env_kept(m) | some m in exec_matchers]
 
-exec_caps_list := caps_list_for(exec_after_env, started_privileged)
+exec_env_list := env_list_for(exec_env_kept)
 
-exec_after_caps := [c |
+exec_after_env := env_survivors(exec_initial, exec_matchers, exec_env_kept, exec_env_list)
+
+exec_caps_exact if {
+	every c in exec_after_env {
+		c.capabilities == input.capabilities
+	}
+}
+
+exec_caps_list := input.capabilities if {
+	exec_caps_exact
+} else := caps_list_for(exec_after_env, started_privileged)
+
+exec_after_caps := exec_after_env if {
+	exec_caps_exact
+} else := [c |
 	some c in exec_after_env
 	caps_ok(container_caps(c, started_privileged), exec_caps_list)
 ]
@@ -700,9 +907,13 @@ external_initial := [p |
 	command_ok(p.command)
 ]
 
-external_env_list := env_list_for(external_initial)
+external_matchers := [matcher_for(p.env_rules) | some p in external_initial]
 
-external_after_env := [p | some p in external_initial; env_list_ok(p.env_rules, external_env_list)]
+external_env_kept := [env_kept(m) | some m in external_matchers]
+
+external_env_list := env_list_for(external_env_kept)
+
+external_after_env := env_survivors(external_initial, external_matchers, external_env_kept, external_env_list)
 
 default exec_external := {"allowed": false}
 
@@ -720,17 +931,15 @@ shutdown_container := {"metadata": [remove], "allowed": true} if {
 	remove := {"name": "matches", "action": "remove", "key": input.containerID}
 }
 
-signal_ok(c) if {
+signal_ok(c) := true if {
 	input.isInitProcess == true
 	input.signal in c.signals
-}
-
-signal_ok(c) if {
+} else := true if {
 	input.isInitProcess == false
 	some p in c.exec_processes
-	command_ok(p.command)
+	p.command == input.argList
 	input.signal in p.signals
-}
+} else := false
 
 signal_containers := [c | some c in matches; signal_ok(c)]
 
@@ -1054,7 +1263,7 @@ errors contains "blockdev mounts are not supported" if input.rule in {"mount_blo
 
 errors contains "deviceHash not found" if {
 	input.rule == "mount_device"
-	not device_hash_known(input.deviceHash)
+	not device_hash_known
 }
 
 errors contains "device already mounted at path" if {
@@ -1245,6 +1454,8 @@ env_candidates := matches if input.rule in {"create_container", "exec_in_contain
 
 env_candidates := candidate_external_processes if input.rule == "exec_external"
 
+env_candidate_matchers := [matcher_for(c.env_rules) | some c in env_candidates]
+
 errors contains msg if {
 	input.rule in container_points
 	names := [env_name(e) |
@@ -1256,8 +1467,8 @@ errors contains msg if {
 }
 
 any_env_rules_match(e) if {
-	some c in env_candidates
-	env_matched(c.env_rules, e)
+	some m in env_candidate_matchers
+	env_entry_ok(m, e)
 }
 
 env_initial := create_initial if input.rule == "create_container"
@@ -1265,6 +1476,12 @@ env_initial := create_initial if input.rule == "create_container"
 env_initial := exec_initial if input.rule == "exec_in_container"
 
 env_initial := external_initial if input.rule == "exec_external"
+
+env_initial_matchers := create_matchers if input.rule == "create_container"
+
+env_initial_matchers := exec_matchers if input.rule == "exec_in_container"
+
+env_initial_matchers := external_matchers if input.rule == "exec_external"
 
 env_list_used := create_env_list if input.rule == "create_container"
 
@@ -1277,9 +1494,8 @@ errors contains "invalid env list" if {
 	input.rule == "create_container"
 	not allow_env_dropping
 	count(create_initial) > 0
-	every c in create_initial {
-		some e in input.envList
-		not env_matched(c.env_rules, e)
+	every kept in create_env_kept {
+		kept != input_env_set
 	}
 }
 
@@ -1287,9 +1503,8 @@ errors contains "missing required environment variable" if {
 	input.rule in container_points
 	count(env_initial) > 0
 	envs := env_list_used
-	every c in env_initial {
-		some rule in c.env_rules
-		not required_rule_ok(rule, envs)
+	every m in env_initial_matchers {
+		not required_envs_ok(m, envs)
 	}
 }
 

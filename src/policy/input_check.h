@@ -13,9 +13,9 @@
 namespace confidant::policy {
 
 struct InputLimits {
-  size_t max_depth = 64;          // nesting of arrays/objects
-  size_t max_nodes = 1'000'000;   // values in total
-  size_t max_bytes = 64u << 20;   // string bytes in total
+  size_t max_depth = 64;         // nesting of arrays/objects
+  size_t max_nodes = 1'000'000;  // values in total
+  size_t max_bytes = 64u << 20;  // string bytes in total
 };
 
 // Size, nesting and UTF-8 of every string (keys included). Empty on success,

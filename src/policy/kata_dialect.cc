@@ -29,8 +29,8 @@ bool apply_patch(const Value& doc, const Value& ops, const EnforcerOptions& opti
     auto policy = engine.compile(errs);
     return std::shared_ptr<const rego::Query>(rego::Query::prepare(policy, "json.patch(input.d, input.p)", errs));
   }();
-  rego::EvalOptions o = eval_options(
-      options, Value::object_sorted({{Value::string("d"), doc}, {Value::string("p"), ops}}), nullptr);
+  rego::EvalOptions o =
+      eval_options(options, Value::object_sorted({{Value::string("d"), doc}, {Value::string("p"), ops}}), nullptr);
   rego::Errors errs;
   if (!patch || !patch->eval_value(o, out, errs) || !out.is_defined()) {
     error = "cannot apply the policy's state operations " + rego::to_json(ops) +
@@ -75,8 +75,7 @@ State KataPolicy::initial_state() const {
 const rego::Query* KataPolicy::query_for(std::string_view request, const Value& state, std::string& error) const {
   // The request sees the state's documents under data (data.pstate, ...).
   std::string text = std::string("data.") + kPackage + "." + std::string(request) + " with input as input.r";
-  for (const auto& [key, _] : state.object_items())
-    text += " with data." + key.str() + " as input.s." + key.str();
+  for (const auto& [key, _] : state.object_items()) text += " with data." + key.str() + " as input.s." + key.str();
   std::lock_guard<std::mutex> lock(mu_);
   auto it = queries_.find(text);
   if (it != queries_.end()) return it->second.get();

@@ -104,7 +104,8 @@ bool apply_set_op(const std::string& name, const std::string& action, const Valu
 }  // namespace
 
 Value initial_metadata() {
-  return Value::object({{Value::string("operatingsystem"), Value::object({{Value::string("ostype"), Value::string("linux")}})}});
+  return Value::object(
+      {{Value::string("operatingsystem"), Value::object({{Value::string("ostype"), Value::string("linux")}})}});
 }
 
 bool apply_metadata_ops(const Value& ops, Value& metadata, std::string& error) {

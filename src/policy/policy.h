@@ -39,6 +39,10 @@ namespace confidant::policy {
 enum class Dialect { kAci, kKata };
 const char* dialect_name(Dialect d);  // "aci", "kata"
 
+// The path of a policy text's first package clause ("policy",
+// "agent_policy", "a.b"), or "" when it has none.
+std::string package_name(std::string_view text);
+
 // The dialect a policy text declares through its first package clause
 // (`policy` or `agent_policy`); nullopt for anything else.
 std::optional<Dialect> detect_dialect(std::string_view policy_text);
@@ -107,8 +111,8 @@ struct Decision {
 struct FragmentRequest {
   std::string issuer;
   std::string feed;
-  std::string text;                    // Rego text; its first line names the namespace
-  std::optional<int64_t> header_svn;   // svn from the signed header, if any
+  std::string text;                                   // Rego text; its first line names the namespace
+  std::optional<int64_t> header_svn;                  // svn from the signed header, if any
   rego::Value receipts = rego::Value::empty_array();  // [{"issuer", "ttl_subjects"}] validated receipts
 };
 
