@@ -160,27 +160,7 @@ class Compiler {
       error(codes::kType, n->rules[0]->loc, "conflicting rules " + n->display + " found");
     else if (n->multi_value && has_complete && !n->dynamic)
       error(codes::kType, n->rules[0]->loc, "conflicting rules " + n->display + " found");
-    // Single-value early exit: all rules complete, non-dynamic, same ground value.
-    if (!n->rules.empty() && !n->multi_value && !n->dynamic && !n->is_function) {
-      bool same = true;
-      Value v;
-      for (auto& r : n->rules) {
-        for (const Rule* x = r.get(); x; x = x->else_rule.get()) {
-          Value cur = Value::boolean(true);
-          if (x->value) {
-            if (!x->value->ground) {
-              same = false;
-              break;
-            }
-            cur = x->value->constant;
-          }
-          if (v.is_undefined()) v = cur;
-          else if (v != cur) same = false;
-        }
-        if (!same) break;
-      }
-      n->single_value = same;
-    }
+    // single_value is decided after constant folding (check_single).
     for (auto& [k, c] : n->children) check_tree(c.get());
   }
 

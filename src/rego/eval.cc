@@ -1141,7 +1141,6 @@ class Evaluator {
         } catch (const BuiltinError& e) {
           if (bctx_.strict)
             fail(e.code.c_str(), call.loc, e.what());
-          builtin_errors_++;
           return false;
         }
         if (out.is_undefined()) return false;
@@ -1399,7 +1398,6 @@ class Evaluator {
   std::vector<Value>* query_values_ = nullptr;
   int64_t depth_ = 0;
   uint64_t steps_ = 0;
-  uint64_t builtin_errors_ = 0;
   uint64_t memory_ = 0;
   std::chrono::steady_clock::time_point start_;
   const char* stack_base_ = nullptr;
