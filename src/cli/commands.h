@@ -8,7 +8,24 @@
 
 namespace confidant::cli {
 
-// Each subcommand receives the arguments after its name and returns the exit status.
+// Each subcommand receives the arguments after its name and returns the exit status
+// (0 success, 1 a negative answer such as "verification failed", 2 usage errors).
+using CommandFn = int (*)(const std::vector<std::string>& args);
+
+struct Command {
+  const char* name;
+  const char* summary;  // one line for `confidant --help`
+  CommandFn run;
+};
+
+// Every *_cmd.cc registers its commands with a file-scope
+//   static const CommandRegistration reg{"snp", "SEV-SNP reports: show, verify", snp_command};
+// so that adding a command touches no shared file. The list is sorted by name.
+const std::vector<Command>& commands();
+struct CommandRegistration {
+  CommandRegistration(const char* name, const char* summary, CommandFn run);
+};
+
 int eval_command(const std::vector<std::string>& args);
 int replay_command(const std::vector<std::string>& args);
 int policy_command(const std::vector<std::string>& args);
