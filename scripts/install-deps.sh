@@ -7,7 +7,7 @@ pkgs=(build-essential cmake ninja-build pkg-config libre2-dev libgmp-dev libyaml
       # integrity: layers (tar, gzip, zstd), and the independent tools the tests compare with
       libarchive-dev libdeflate-dev libzstd-dev e2fsprogs cryptsetup-bin
       # agent: ttrpc messages, containers
-      libprotobuf-dev protobuf-compiler runc
+      libprotobuf-dev protobuf-compiler runc busybox-static
       # attestation service, key broker, SKR sidecar; registry tests
       libsqlite3-dev libcpp-httplib-dev docker-registry skopeo)
 missing=()
