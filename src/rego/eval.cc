@@ -32,12 +32,19 @@ using ValCont = FnRef<bool(const Value&)>;  // receives each value of a term
 template <class T, size_t N>
 class SmallVec {
  public:
+  SmallVec() : size_(0) {}
   explicit SmallVec(size_t n) : size_(n) {
     if (n > N) heap_.resize(n);
   }
   T* data() { return size_ > N || !heap_.empty() ? heap_.data() : inline_; }
   const T* data() const { return size_ > N || !heap_.empty() ? heap_.data() : inline_; }
   size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  void clear() {
+    heap_.clear();
+    for (size_t i = 0; i < N; ++i) inline_[i] = T();
+    size_ = 0;
+  }
   T& operator[](size_t i) { return data()[i]; }
   const T& operator[](size_t i) const { return data()[i]; }
   void push_back(const T& v) {
@@ -1258,41 +1265,51 @@ class Evaluator {
   // combination, strings unquoted; always true.
   bool eval_print(const Term& call, ValCont k) {
     if (opts_.print) {
-      std::vector<std::vector<std::string>> parts;
-      parts.reserve(call.items.size());
+      // Each argument's values, kept as Values (no copies of strings) and
+      // formatted straight into one line buffer: policies print tens of KB per
+      // request, so this path avoids per-value strings.
+      SmallVec<SmallVec<Value, 1>, 6> parts(0);
       for (size_t i = 1; i < call.items.size(); ++i) {
-        std::vector<std::string> vals;
+        SmallVec<Value, 1> vals(0);
         size_t m = mark();
         try {
           eval_term(*call.items[i], [&](const Value& v) -> bool {
-            if (v.is_string()) vals.push_back(v.str());
-            else vals.push_back(to_rego(v));
+            vals.push_back(v);
             return false;
           });
         } catch (const EvalError&) {
           vals.clear();
         }
         undo(m);
-        if (vals.empty()) vals.emplace_back("<undefined>");
         parts.push_back(std::move(vals));
       }
-      std::string prefix;
-      if (call.loc.file) prefix = *call.loc.file;
-      prefix += ':';
-      prefix += std::to_string(call.loc.row);
-      prefix += ": ";
+      std::string& line = print_line_;
+      line.clear();
+      if (call.loc.file) line += *call.loc.file;
+      line += ':';
+      line += std::to_string(call.loc.row);
+      line += ": ";
+      const size_t prefix = line.size();
       // One line per combination of argument values.
-      std::vector<size_t> idx(parts.size(), 0);
-      std::string line;
+      SmallVec<size_t, 6> idx(parts.size());
+      for (size_t i = 0; i < parts.size(); ++i) idx[i] = 0;
       for (;;) {
-        line = prefix;
+        line.resize(prefix);
         for (size_t i = 0; i < parts.size(); ++i) {
           if (i) line += ' ';
-          line += parts[i][idx[i]];
+          if (parts[i].empty()) {
+            line += "<undefined>";
+            continue;
+          }
+          const Value& v = parts[i][idx[i]];
+          if (v.is_string())
+            line += v.str();
+          else
+            append_rego(line, v);
         }
         opts_.print(line);
         size_t j = parts.size();
-        while (j > 0 && ++idx[j - 1] == parts[j - 1].size()) idx[--j] = 0;
+        while (j > 0 && ++idx[j - 1] >= parts[j - 1].size()) idx[--j] = 0;
         if (j == 0) break;
       }
     }
@@ -1387,6 +1404,7 @@ class Evaluator {
   const Policy& policy_;
   const EvalOptions& opts_;
   BuiltinContext bctx_;
+  std::string print_line_;  // reused by eval_print
   Value input_;
   Value* fp_ = nullptr;
   std::vector<Value*> trail_;
