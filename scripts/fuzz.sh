@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang-14 and runs each for FUZZ_SECONDS (default 600).
+# Builds the libFuzzer targets with clang-14 and runs each for FUZZ_SECONDS (default 600);
+# FUZZ_TARGETS picks some of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -7,8 +8,12 @@ if [ "$(id -u)" -eq 0 ] && ! command -v clang++-14 >/dev/null; then apt-get inst
 secs=${FUZZ_SECONDS:-600}
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCONFIDANT_FUZZ=ON -DCONFIDANT_TESTS=OFF -DCONFIDANT_BENCH=OFF >/dev/null
-ninja -C build-fuzz -j2 parser_fuzz eval_fuzz enforce_fuzz
-for t in ${FUZZ_TARGETS:-parser_fuzz eval_fuzz enforce_fuzz}; do
+all="parser_fuzz eval_fuzz enforce_fuzz cbor_fuzz didx509_fuzz snp_report_fuzz amd_cert_fuzz release_policy_fuzz
+     tar_fuzz ttrpc_fuzz"
+targets=${FUZZ_TARGETS:-$all}
+# shellcheck disable=SC2086
+ninja -C build-fuzz -j2 $targets
+for t in $targets; do
   dir="fuzz/corpus-$t"
   mkdir -p "$dir"
   # Seeds: the corpus policies for the parser, recorded request inputs for evaluation.
@@ -18,6 +23,12 @@ for t in ${FUZZ_TARGETS:-parser_fuzz eval_fuzz enforce_fuzz}; do
     python3 -c 'import json,sys,glob
 for i,l in enumerate(open(glob.glob("../shared/corpus/kata/pod-exec/trace.jsonl")[0])):
     open(sys.argv[1]+"/seed-%03d.json"%i,"w").write(json.dumps(json.loads(l)["input"]))' "$dir"
+  elif [ "$t" = cbor_fuzz ]; then
+    cp ../shared/vectors/microsoft-cosesign1go/*.cose ../shared/vectors/microsoft-confidential-sidecar-containers/body.uvm_reference_info.bin "$dir/" 2>/dev/null || true
+  elif [ "$t" = snp_report_fuzz ]; then
+    cp ../shared/vectors/google-go-sev-guest/attestation.bin ../shared/vectors/virtee-sev/report_milan.bin "$dir/" 2>/dev/null || true
+  elif [ "$t" = amd_cert_fuzz ]; then
+    cp ../shared/vectors/google-go-sev-guest/vcek_milan.der ../shared/vectors/virtee-sev/vcek_turin.der "$dir/" 2>/dev/null || true
   fi
   echo "== $t for ${secs}s"
   "./build-fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 "$dir" 2>&1 | tail -5

@@ -29,6 +29,7 @@ struct CommandRegistration {
 int eval_command(const std::vector<std::string>& args);
 int replay_command(const std::vector<std::string>& args);
 int policy_command(const std::vector<std::string>& args);
+int policy_gen_command(const std::vector<std::string>& args);  // `policy gen`
 
 // Walks "--flag value", "--flag=value", "-f value" and positional arguments;
 // "--" ends flag parsing.

@@ -1,4 +1,5 @@
 // `confidant policy hash FILE`: the HOST_DATA value that binds a policy.
+// (`policy gen` lives in policy_gen_cmd.cc.)
 #include <iostream>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: confidant policy hash [--base64-input] FILE\n"
+    "       confidant policy gen ...   (generate a policy; see confidant policy gen --help)\n"
     "  Prints the HOST_DATA value of a policy: the lowercase hex SHA-256 of its text.\n"
     "  --base64-input  FILE holds the policy base64-encoded (as the ccePolicy property does);\n"
     "                  the digest is of the decoded text.\n";
@@ -63,6 +65,7 @@ int hash_command(const std::vector<std::string>& args) {
 
 int policy_command(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "hash") return hash_command(std::vector<std::string>(args.begin() + 1, args.end()));
+  if (!args.empty() && args[0] == "gen") return policy_gen_command(std::vector<std::string>(args.begin() + 1, args.end()));
   if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
     std::cout << kUsage;
     return 0;

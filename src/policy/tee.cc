@@ -39,13 +39,20 @@ bool ReportTee::host_data(HostData& out, std::string& error) {
 }
 
 bool read_sev_guest_report(const std::string& device, std::vector<uint8_t>& report, std::string& error) {
+  std::array<uint8_t, 64> zero{};
+  return read_sev_guest_report(device, zero, 0, report, error);
+}
+
+bool read_sev_guest_report(const std::string& device, std::span<const uint8_t, 64> report_data, uint32_t vmpl,
+                           std::vector<uint8_t>& report, std::string& error) {
   int fd = ::open(device.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     error = "cannot open " + device + ": " + std::strerror(errno);
     return false;
   }
   snp_report_req req{};
-  req.vmpl = 0;
+  std::memcpy(req.user_data, report_data.data(), sizeof(req.user_data));
+  req.vmpl = vmpl;
   snp_report_resp resp{};
   snp_guest_request_ioctl io{};
   io.msg_version = 1;

@@ -60,6 +60,9 @@ bool host_data_from_report(std::span<const uint8_t> report, HostData& out, std::
 // Requests a report from the Linux SEV guest driver (SNP_GET_REPORT, VMPL 0,
 // zero report data), as the Kata agent and the ACI guest do.
 bool read_sev_guest_report(const std::string& device, std::vector<uint8_t>& report, std::string& error);
+// The same with the caller's REPORT_DATA (bound into the signed report) and VMPL.
+bool read_sev_guest_report(const std::string& device, std::span<const uint8_t, 64> report_data, uint32_t vmpl,
+                           std::vector<uint8_t>& report, std::string& error);
 
 // /dev/sev-guest when the device exists, else null: without a TEE there is
 // no HOST_DATA, and the enforcer then refuses every policy.
