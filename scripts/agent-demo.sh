@@ -66,7 +66,7 @@ explain "HOST_DATA = sha256(policy.rego) = $HOST_DATA"
 explain "(the host fixes it at launch; the guest installs only a policy with this digest)"
 
 step "3. Start the group (untrusted host -> agent over ttrpc on $SOCK)"
-(cd "$W" && "$CONF" host start --group group.json --policy policy.rego --socket "$SOCK" --work "$W/work")
+(cd "$W" && "$CONF" host start --group group.json --policy policy.rego --socket "$SOCK" --work "$W/work" --virtual-snp "$W/snp")
 
 step "4. Output of both containers (stdio allowed by the policy)"
 sleep 1

@@ -57,11 +57,11 @@ PIDS+=($!)
 wait_http http://127.0.0.1:$AS_PORT/certs
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$W/admin.token"
 "$C" kbs serve --listen 127.0.0.1:$KBS_PORT --db "$W/kbs.db" --master-key "$W/master.key" \
-  --admin-token-file "$W/admin.token" --trust-authority http://127.0.0.1:$AS_PORT 2>/dev/null &
+  --admin-token-file "$W/admin.token" --trust-authority http://127.0.0.1:$AS_PORT >/dev/null 2>&1 &
 PIDS+=($!)
 wait_http http://127.0.0.1:$KBS_PORT/certs
-jq -n --arg as "http://127.0.0.1:$AS_PORT" --arg hd "$HD" '{kty: "oct-HSM", exportable: true, release_policy:
-  {version: "1.0.0", anyOf: [{authority: $as, allOf: [
+jq -n --arg auth "http://127.0.0.1:$AS_PORT" --arg hd "$HD" '{kty: "oct-HSM", exportable: true, release_policy:
+  {version: "1.0.0", anyOf: [{authority: $auth, allOf: [
     {claim: "x-ms-sevsnpvm-hostdata", equals: $hd},
     {claim: "x-ms-compliance-status", equals: "azure-compliant-uvm"},
     {claim: "x-ms-sevsnpvm-is-debuggable", equals: false}]}]}}' >"$W/key.json"
