@@ -104,27 +104,29 @@ Reply Sidecar::status() const {
   return Reply{200, json{{"message", config_.get_report ? "Status OK" : "Status NOT OK"}}.dump()};
 }
 
-Reply Sidecar::attest_raw(std::string_view body) const {
+// The report for a {"runtime_data": b64} request; false with the reply to send.
+bool Sidecar::report_for_request(std::string_view body, std::vector<uint8_t>& report, Reply& failure) const {
   json req;
-  Reply failure;
   std::string runtime, error;
   if (!parse_request(body, config_.max_request_bytes, {"runtime_data"}, req, failure) ||
       !runtime_of(req, runtime, failure))
-    return failure;
+    return false;
+  if (report_for(runtime, report, error)) return true;
+  failure = err(403, "fetching the attestation report failed: " + error);
+  return false;
+}
+
+Reply Sidecar::attest_raw(std::string_view body) const {
   std::vector<uint8_t> report;
-  if (!report_for(runtime, report, error)) return err(403, "fetching the attestation report failed: " + error);
+  Reply failure;
+  if (!report_for_request(body, report, failure)) return failure;
   return Reply{200, json{{"report", hex(report)}}.dump()};
 }
 
 Reply Sidecar::attest_combined(std::string_view body) const {
-  json req;
-  Reply failure;
-  std::string runtime, error;
-  if (!parse_request(body, config_.max_request_bytes, {"runtime_data"}, req, failure) ||
-      !runtime_of(req, runtime, failure))
-    return failure;
   std::vector<uint8_t> report;
-  if (!report_for(runtime, report, error)) return err(403, "fetching the attestation report failed: " + error);
+  Reply failure;
+  if (!report_for_request(body, report, failure)) return failure;
   std::string report_bytes(report.begin(), report.end());
   return Reply{200, json{{"evidence", kbs::Base64Encode(report_bytes)},
                          {"endorsements", kbs::Base64Encode(config_.cert_chain_pem)},

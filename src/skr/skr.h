@@ -56,6 +56,7 @@ class Sidecar {
 
  private:
   bool report_for(const std::string& runtime, std::vector<uint8_t>& report, std::string& error) const;
+  bool report_for_request(std::string_view body, std::vector<uint8_t>& report, Reply& failure) const;
   Config config_;
 };
 
