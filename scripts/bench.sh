@@ -3,7 +3,7 @@
 set -euo pipefail
 build=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
-shared=${CONFIDANT_SHARED:-$here/../shared}
+. "$here/scripts/shared-dir.sh"
 for b in "$build"/*_bench; do
   [ -x "$b" ] || continue
   echo "== $(basename "$b")"

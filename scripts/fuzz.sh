@@ -3,6 +3,7 @@
 # FUZZ_TARGETS picks some of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/shared-dir.sh
 ./scripts/install-deps.sh
 if [ "$(id -u)" -eq 0 ] && ! command -v clang++-14 >/dev/null; then apt-get install -y -qq clang-14 libclang-rt-14-dev; fi
 secs=${FUZZ_SECONDS:-600}
@@ -18,17 +19,17 @@ for t in $targets; do
   mkdir -p "$dir"
   # Seeds: the corpus policies for the parser, recorded request inputs for evaluation.
   if [ "$t" = parser_fuzz ]; then
-    for p in ../shared/corpus/kata/*/policy.rego; do cp "$p" "$dir/seed-$(basename "$(dirname "$p")").rego"; done
+    for p in $shared/corpus/kata/*/policy.rego; do cp "$p" "$dir/seed-$(basename "$(dirname "$p")").rego"; done
   elif [ "$t" = eval_fuzz ]; then
     python3 -c 'import json,sys,glob
-for i,l in enumerate(open(glob.glob("../shared/corpus/kata/pod-exec/trace.jsonl")[0])):
-    open(sys.argv[1]+"/seed-%03d.json"%i,"w").write(json.dumps(json.loads(l)["input"]))' "$dir"
+for i,l in enumerate(open(sys.argv[2])):
+    open(sys.argv[1]+"/seed-%03d.json"%i,"w").write(json.dumps(json.loads(l)["input"]))' "$dir" "$shared/corpus/kata/pod-exec/trace.jsonl"
   elif [ "$t" = cbor_fuzz ]; then
-    cp ../shared/vectors/microsoft-cosesign1go/*.cose ../shared/vectors/microsoft-confidential-sidecar-containers/body.uvm_reference_info.bin "$dir/" 2>/dev/null || true
+    cp $shared/vectors/microsoft-cosesign1go/*.cose $shared/vectors/microsoft-confidential-sidecar-containers/body.uvm_reference_info.bin "$dir/" 2>/dev/null || true
   elif [ "$t" = snp_report_fuzz ]; then
-    cp ../shared/vectors/google-go-sev-guest/attestation.bin ../shared/vectors/virtee-sev/report_milan.bin "$dir/" 2>/dev/null || true
+    cp $shared/vectors/google-go-sev-guest/attestation.bin $shared/vectors/virtee-sev/report_milan.bin "$dir/" 2>/dev/null || true
   elif [ "$t" = amd_cert_fuzz ]; then
-    cp ../shared/vectors/google-go-sev-guest/vcek_milan.der ../shared/vectors/virtee-sev/vcek_turin.der "$dir/" 2>/dev/null || true
+    cp $shared/vectors/google-go-sev-guest/vcek_milan.der $shared/vectors/virtee-sev/vcek_turin.der "$dir/" 2>/dev/null || true
   fi
   echo "== $t for ${secs}s"
   "./build-fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 "$dir" 2>&1 | tail -5

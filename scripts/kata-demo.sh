@@ -6,7 +6,7 @@ set -euo pipefail
 build=${1:-build}
 bin="$build/confidant"
 here=$(cd "$(dirname "$0")/.." && pwd)
-shared=${CONFIDANT_SHARED:-$here/../shared}
+. "$here/scripts/shared-dir.sh"
 corpus="$shared/corpus/kata/pod-exec"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 

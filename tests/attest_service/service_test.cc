@@ -20,6 +20,7 @@ fs::path vectors() { return fs::path(CONFIDANT_SHARED_DIR) / "vectors"; }
 
 std::string slurp(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
+  if (!f.good()) throw std::runtime_error("missing fixture " + p.string());
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();

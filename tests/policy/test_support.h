@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -26,6 +27,7 @@ inline std::filesystem::path source_dir() {
 
 inline std::string read_file(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);
+  if (!f.good()) throw std::runtime_error("cannot read fixture " + p.string());
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
