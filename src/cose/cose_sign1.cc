@@ -351,6 +351,14 @@ bool verify_cose_x5chain(std::string_view bytes, const VerifyOptions& options, V
       return false;
     }
   }
+  // The signature is checked before the chain: it is the cheaper test, so a document forged
+  // or damaged anywhere in its signed bytes is refused without building a certificate path.
+  EVP_PKEY* leaf_key = X509_get0_pubkey(out.chain[0].get());
+  if (!leaf_key) {
+    error = "cannot read the x5chain leaf public key";
+    return false;
+  }
+  if (!verify_signature(out.msg, leaf_key, error, options.external_aad, options.detached_payload)) return false;
   ChainOptions chain_options;
   if (options.check_validity) {
     chain_options.at = options.at ? options.at : h.signed_at();
@@ -363,12 +371,7 @@ bool verify_cose_x5chain(std::string_view bytes, const VerifyOptions& options, V
             ": " + e;
     return false;
   }
-  EVP_PKEY* leaf_key = X509_get0_pubkey(out.chain[0].get());
-  if (!leaf_key) {
-    error = "cannot read the x5chain leaf public key";
-    return false;
-  }
-  return verify_signature(out.msg, leaf_key, error, options.external_aad, options.detached_payload);
+  return true;
 }
 
 bool sign_cose_sign1(const SignRequest& r, EVP_PKEY* key, std::string& out, std::string& error) {

@@ -127,54 +127,30 @@ TEST(CoseVectors, AllVerifyAtTheirSigningTimeOrAGivenTime) {
   EXPECT_EQ(error, "x5chain does not verify at 2022-06-01T00:00:00Z: certificate is not yet valid");
 }
 
-// Where each signed part sits in the encoded message.
-struct Span {
-  size_t at, len;
-};
-
-// Every bit of the payload and the signature, and every bit of the protected
-// header outside x5chain, is flipped in turn. Inside x5chain (several KB of
-// certificates, each flip costing a full chain validation) one bit in 61 is
-// flipped, which still reaches every certificate. Flips of the protected
-// header go through the whole verification; flips of payload and signature
-// (which leave the chain untouched) through decoding and the signature check
-// with the leaf key, to keep the run short.
+// Every bit of the protected header (x5chain included), the payload and the signature is
+// flipped in turn, and each damaged document goes through the whole verifier. The verifier
+// checks the signature before building the chain, which keeps ~100k verifications short.
 TEST(CoseVectors, EveryFlippedSignedBitFailsVerification) {
   for (const auto& v : vectors()) {
     VerifiedCose good;
     std::string error;
     ASSERT_TRUE(verify_cose_x5chain(v.bytes, {}, good, error)) << error;
     const CoseSign1& m = good.msg;
-    EVP_PKEY* leaf_key = X509_get0_pubkey(good.chain[0].get());
     size_t prot_at = v.bytes.find(m.protected_bytes);
     size_t payload_at = v.bytes.find(*m.payload, prot_at + m.protected_bytes.size());
     size_t sig_at = v.bytes.size() - m.signature.size();
     ASSERT_NE(prot_at, std::string::npos);
     ASSERT_NE(payload_at, std::string::npos);
     ASSERT_EQ(v.bytes.substr(sig_at), m.signature);
-    std::vector<Span> certs;
-    for (const auto& c : m.headers.x5chain) certs.push_back({v.bytes.find(c, prot_at), c.size()});
-    auto in_cert = [&](size_t byte) {
-      for (const auto& s : certs)
-        if (byte >= s.at && byte < s.at + s.len) return true;
-      return false;
-    };
     size_t flipped = 0, survived = 0;
-    auto flip_range = [&](size_t at, size_t len, bool whole_verification) {
+    auto flip_range = [&](size_t at, size_t len) {
       for (size_t bit = 0; bit < len * 8; ++bit) {
         size_t byte = at + bit / 8;
-        if (whole_verification && in_cert(byte) && bit % 61 != 0) continue;
         std::string bad = v.bytes;
         bad[byte] = static_cast<char>(bad[byte] ^ (1 << (bit % 8)));
         std::string e;
-        bool ok;
-        if (whole_verification) {
-          VerifiedCose out;
-          ok = verify_cose_x5chain(bad, {}, out, e);
-        } else {
-          CoseSign1 decoded;
-          ok = decode_cose_sign1(bad, decoded, e) && verify_signature(decoded, leaf_key, e);
-        }
+        VerifiedCose out;
+        bool ok = verify_cose_x5chain(bad, {}, out, e);
         ++flipped;
         if (ok) {
           ++survived;
@@ -182,11 +158,11 @@ TEST(CoseVectors, EveryFlippedSignedBitFailsVerification) {
         }
       }
     };
-    flip_range(prot_at, m.protected_bytes.size(), true);
-    flip_range(payload_at, m.payload->size(), false);
-    flip_range(sig_at, m.signature.size(), false);
+    flip_range(prot_at, m.protected_bytes.size());
+    flip_range(payload_at, m.payload->size());
+    flip_range(sig_at, m.signature.size());
     EXPECT_EQ(survived, 0u) << v.name;
-    EXPECT_GT(flipped, 8 * (m.payload->size() + m.signature.size())) << v.name;
+    EXPECT_EQ(flipped, 8 * (m.protected_bytes.size() + m.payload->size() + m.signature.size())) << v.name;
   }
 }
 
