@@ -1,6 +1,7 @@
 // `confidant eval`: evaluates a query like `opa eval`, with the same output formats.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <iterator>
 #include <string>
@@ -20,7 +21,8 @@ using rego::RegoError;
 
 constexpr const char* kUsage =
     "usage: confidant eval [-d PATH]... [-i FILE | -I] [-f json|pretty|raw] [--v0-compatible]\n"
-    "                      [--strict-builtin-errors] [--fail | --fail-defined] QUERY\n"
+    "                      [--strict-builtin-errors] [--fail | --fail-defined]\n"
+    "                      [--profile [--profile-limit N]] [--explain fails|notes] QUERY\n"
     "  -d, --data PATH             policy (.rego) or data (.json/.yaml) file or directory; repeatable\n"
     "  -i, --input FILE            input document (JSON or YAML)\n"
     "  -I, --stdin-input           read the input document from stdin\n"
@@ -28,7 +30,11 @@ constexpr const char* kUsage =
     "      --v0-compatible         parse modules and the query as Rego v0\n"
     "      --strict-builtin-errors treat builtin errors as evaluation errors\n"
     "      --fail                  exit 1 when the query is undefined\n"
-    "      --fail-defined          exit 1 when the query is defined\n";
+    "      --fail-defined          exit 1 when the query is defined\n"
+    "      --profile               time and evaluation counts per rule definition, by self time\n"
+    "      --profile-limit N       rows of the profile to show (default 10, 0: all)\n"
+    "      --explain MODE          fails: every expression that failed, in its rule, with its source;\n"
+    "                              notes: the trace(msg) calls\n";
 
 // Go's encoding/json (which opa's output goes through) escapes <, > and &
 // and the JavaScript line separators inside strings; these bytes only occur
@@ -191,12 +197,103 @@ std::string pretty_result(const QueryResult& r) {
   return table(header, rows);
 }
 
+// The profile as JSON values (at most `limit` rows, 0: all).
+Value profile_value(const QueryResult& r, size_t limit) {
+  rego::ValueVec rows;
+  for (size_t i = 0; i < r.profile.size() && (limit == 0 || i < limit); ++i) {
+    const auto& p = r.profile[i];
+    rows.push_back(Value::object({
+        {Value::string("rule"), Value::string(p.rule)},
+        {Value::string("location"), Value::object({{Value::string("file"), Value::string(p.file)},
+                                                   {Value::string("row"), Value::integer(p.row)},
+                                                   {Value::string("col"), Value::integer(p.col)}})},
+        {Value::string("num_eval"), Value::integer(static_cast<int64_t>(p.num_eval))},
+        {Value::string("num_success"), Value::integer(static_cast<int64_t>(p.num_success))},
+        {Value::string("self_time_ns"), Value::integer(static_cast<int64_t>(p.self_ns))},
+        {Value::string("total_time_ns"), Value::integer(static_cast<int64_t>(p.total_ns))},
+    }));
+  }
+  return Value::array(std::move(rows));
+}
+
+Value explanation_value(const QueryResult& r) {
+  rego::ValueVec rows;
+  for (const auto& t : r.trace) {
+    rows.push_back(Value::object({
+        {Value::string("op"), Value::string(t.kind == rego::TraceLine::Kind::kFail ? "Fail" : "Note")},
+        {Value::string("rule"), Value::string(t.rule)},
+        {Value::string("location"), Value::object({{Value::string("file"), Value::string(t.file)},
+                                                   {Value::string("row"), Value::integer(t.row)},
+                                                   {Value::string("col"), Value::integer(t.col)}})},
+        {Value::string("depth"), Value::integer(t.depth)},
+        {Value::string("text"), Value::string(t.text)},
+    }));
+  }
+  return Value::array(std::move(rows));
+}
+
+// Adds members to opa's JSON result envelope (`{}` when undefined).
+std::string with_members(std::string envelope, const std::vector<std::pair<std::string, Value>>& members) {
+  if (members.empty()) return envelope;
+  bool empty = envelope == "{}\n";
+  std::string out = empty ? "{\n" : envelope.substr(0, envelope.size() - 2);  // drop "}\n"
+  if (!empty) out.insert(out.size() - 1, ",");                                // after the last member
+  for (size_t i = 0; i < members.size(); ++i) {
+    out += "  " + json_string(members[i].first) + ": " + nested(members[i].second, 1);
+    out += i + 1 < members.size() ? ",\n" : "\n";
+  }
+  return out + "}\n";
+}
+
+std::string ms(uint64_t ns) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f ms", static_cast<double>(ns) / 1e6);
+  return buf;
+}
+
+std::string pretty_profile(const QueryResult& r, size_t limit) {
+  std::vector<std::vector<std::string>> rows;
+  for (size_t i = 0; i < r.profile.size() && (limit == 0 || i < limit); ++i) {
+    const auto& p = r.profile[i];
+    rows.push_back({ms(p.self_ns), ms(p.total_ns), std::to_string(p.num_eval), std::to_string(p.num_success), p.rule,
+                    p.file + ":" + std::to_string(p.row)});
+  }
+  return table({"SELF TIME", "TOTAL TIME", "NUM EVAL", "NUM SUCCESS", "RULE", "LOCATION"}, rows);
+}
+
+// One line per event, indented by rule depth as opa's pretty traces are:
+// "policy.rego:12  | | Fail input.user == \"admin\"  (data.x.allow)".
+std::string pretty_explanation(const QueryResult& r) {
+  size_t width = 0;
+  std::vector<std::string> where;
+  for (const auto& t : r.trace) {
+    where.push_back((t.file.empty() ? "query" : t.file) + ":" + std::to_string(t.row));
+    width = std::max(width, where.back().size());
+  }
+  std::string out;
+  for (size_t i = 0; i < r.trace.size(); ++i) {
+    const auto& t = r.trace[i];
+    out += where[i] + std::string(width - where[i].size() + 1, ' ');
+    for (uint32_t d = 0; d < t.depth; ++d) out += "| ";
+    out += t.kind == rego::TraceLine::Kind::kFail ? "Fail " : "Note ";
+    std::string text = t.text;
+    std::replace(text.begin(), text.end(), '\n', ' ');
+    out += text;
+    if (!t.rule.empty()) out += "  (" + t.rule + ")";
+    out += "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 int eval_command(const std::vector<std::string>& args) {
   std::vector<std::string> data_paths;
   std::string input_path, format = "json", query;
   bool stdin_input = false, v0 = false, strict = false, fail = false, fail_defined = false, have_query = false;
+  bool profile = false;
+  size_t profile_limit = 10;
+  std::string explain;
   ArgCursor a(args);
   while (a.next()) {
     if (!a.is_flag()) {
@@ -238,6 +335,24 @@ int eval_command(const std::vector<std::string>& args) {
       fail = true;
     } else if (f == "--fail-defined") {
       fail_defined = true;
+    } else if (f == "--profile") {
+      profile = true;
+    } else if (f == "--profile-limit") {
+      if (!need()) return 2;
+      char* end = nullptr;
+      unsigned long n = std::strtoul(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0') {
+        std::cerr << "confidant eval: --profile-limit needs a number\n";
+        return 2;
+      }
+      profile_limit = n;
+    } else if (f == "--explain") {
+      if (!need()) return 2;
+      explain = v;
+      if (explain != "fails" && explain != "notes") {
+        std::cerr << "confidant eval: unknown --explain mode '" << explain << "' (fails, notes)\n";
+        return 2;
+      }
     } else if (f == "-h" || f == "--help") {
       std::cout << kUsage;
       return 0;
@@ -262,6 +377,9 @@ int eval_command(const std::vector<std::string>& args) {
 
   rego::EvalOptions opts;
   opts.strict_builtin_errors = strict;
+  opts.trace.profile = profile;
+  opts.trace.fails = explain == "fails";
+  opts.trace.notes = explain == "notes";
   opts.print = [](const std::string& line) { std::cerr << line << '\n'; };
   if (!input_path.empty() || stdin_input) {
     std::string text, error, name = stdin_input ? "stdin" : input_path;
@@ -282,14 +400,21 @@ int eval_command(const std::vector<std::string>& args) {
   auto q = rego::Query::prepare(policy, query, errs, v0);
   if (!q) return report_errors();
   QueryResult result;
-  if (!q->eval(opts, result, errs)) return report_errors();
+  if (!q->eval(opts, result, errs)) {
+    // What led to the error is often the question: show the trace gathered so far.
+    if (!explain.empty() && format != "json") std::cerr << pretty_explanation(result);
+    return report_errors();
+  }
 
   if (format == "json") {
-    std::cout << json_result(result);
-  } else if (format == "raw") {
-    std::cout << raw_result(result);
+    std::vector<std::pair<std::string, Value>> members;
+    if (!explain.empty()) members.emplace_back("explanation", explanation_value(result));
+    if (profile) members.emplace_back("profile", profile_value(result, profile_limit));
+    std::cout << with_members(json_result(result), members);
   } else {
-    std::cout << pretty_result(result);
+    if (!explain.empty()) std::cout << pretty_explanation(result);
+    std::cout << (format == "raw" ? raw_result(result) : pretty_result(result));
+    if (profile) std::cout << pretty_profile(result, profile_limit);
   }
   std::cout << std::flush;
   if ((fail && !result.defined()) || (fail_defined && result.defined())) return 1;

@@ -108,4 +108,61 @@ bool generate_aci(const Group& group, const ImageResolver& images, const Options
 // Standard base64 (the ccePolicy / --print-policy encoding).
 std::string base64(std::string_view bytes);
 
+// ---- Kata agent policies (Kubernetes YAML -> Kata dialect) ------------------------------------
+//
+// Kubernetes workloads -> the policy the Kata agent enforces (package agent_policy, see
+// shared/reference/kata-agent-policy.md and docs/generator.md): our rules module followed by
+// `policy_data := {...}` describing the pod's containers (the pause container first), their
+// image layers (tarfs + dm-verity root hashes, the AKS lineage), storages, mounts, processes and
+// exec commands, built from an image's config merged with the pod spec as Kubernetes and
+// containerd do.
+//
+//   generator::KataOptions o;                 // settings: the embedded defaults
+//   generator::KataGenerated out;
+//   generator::generate_kata(yaml_text, images, o, out, error);
+//   out.workloads[i].policy.policy / .sha256, out.yaml (annotated)
+
+// The pod annotation carrying base64(policy text) (the AKS delivery, reference section 5.4).
+inline constexpr const char* kKataPolicyAnnotation = "io.katacontainers.config.agent.policy";
+
+// Our rules module (src/generator/kata_rules.rego) and default settings
+// (src/generator/kata_settings.json), as built into the binary.
+std::string_view kata_rules();
+std::string_view kata_default_settings();
+
+struct KataOptions {
+  // Settings JSON; empty: kata_default_settings().
+  std::string settings;
+  // RFC 6902 JSON Patch documents applied to the settings, in order.
+  std::vector<std::string> settings_patches;
+  // YAML documents (ConfigMaps, Secrets) that envFrom / valueFrom references resolve against,
+  // besides those in the workload YAML itself (--config-file).
+  std::vector<std::string> config_documents;
+  // Layer root hashes and /etc/passwd, /etc/group contents computed before are kept in
+  // <cache_dir>/verity-kata/, keyed by the layer's diff_id; empty: no cache.
+  std::string cache_dir;
+};
+
+// Reads a settings path given with -j: a JSON object is a whole settings document (replacing the
+// defaults), a JSON array an RFC 6902 patch (appended to settings_patches), and a directory holds
+// such files (*.json, applied in file-name order).
+bool load_kata_settings(const std::string& path, KataOptions& options, std::string& error);
+
+struct KataWorkload {
+  std::string kind;  // Pod, Deployment, ...
+  std::string name;  // metadata.name (or generateName)
+  Generated policy;  // rules + policy_data, and its SHA-256 (the HOST_DATA)
+};
+
+struct KataGenerated {
+  std::vector<KataWorkload> workloads;  // one per pod template, in document order
+  std::string yaml;                     // the input with kKataPolicyAnnotation on every pod template
+};
+
+// Pod, Deployment, ReplicaSet, ReplicationController, StatefulSet, DaemonSet, Job and CronJob
+// documents get a policy; ConfigMaps and Secrets resolve references; other well-known kinds pass
+// through unchanged; anything else is an error.
+bool generate_kata(std::string_view yaml, const ImageResolver& images, const KataOptions& options, KataGenerated& out,
+                   std::string& error, const ProgressFn& progress = {});
+
 }  // namespace confidant::generator

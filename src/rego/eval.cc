@@ -1,5 +1,6 @@
 #include "rego/eval.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <unordered_map>
@@ -85,6 +86,8 @@ class Evaluator {
                          .count();
     }
     bctx_.seed = static_cast<uint64_t>(bctx_.now_ns);
+    bctx_.policy = &policy_;
+    if (o.trace.notes) bctx_.note = [this](std::string_view note) { record_note(note); };
     start_ = std::chrono::steady_clock::now();
     memo_.emplace_back();
     char probe;
@@ -105,6 +108,13 @@ class Evaluator {
     fp_ = frame.data();
     std::vector<Value> expr_values(q.body.size());
     query_values_ = &expr_values;
+    query_source_ = q.source.get();
+    trace_out_ = &out.trace;
+    struct ProfileOut {  // also on errors: a profile of a failing query is still useful
+      Evaluator* e;
+      QueryResult& out;
+      ~ProfileOut() { e->emit_profile(out); }
+    } profile_out{this, out};
     try {
       eval_body(q.body, 0, [&]() -> bool {
         QueryResult::Row row;
@@ -165,6 +175,105 @@ class Evaluator {
     if (memory_ > opts_.limits.max_memory) fail(codes::kCancel, loc, "evaluation exceeded the memory limit");
   }
 
+  // ---- the active rule and instrumentation (EvalTrace) ----------------------
+  // Evaluates one definition of `node` (`fn` returns whether it produced a value) with
+  // `r` as the active rule (rego.metadata.*, trace lines); profiles it when asked.
+  template <class F>
+  void in_rule(const RuleNode* node, const Rule* r, F&& fn) {
+    struct Restore {
+      Evaluator* e;
+      const Rule* rule;
+      const RuleNode* node;
+      ~Restore() {
+        e->bctx_.active_rule = rule;
+        e->active_node_ = node;
+      }
+    } restore{this, bctx_.active_rule, active_node_};
+    bctx_.active_rule = r;
+    active_node_ = node;
+    if (!opts_.trace.profile) [[likely]] {
+      fn();
+      return;
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    child_ns_.push_back(0);
+    struct Account {
+      Evaluator* e;
+      const RuleNode* node;
+      const Rule* r;
+      std::chrono::steady_clock::time_point t0;
+      bool produced = false;
+      ~Account() {
+        auto dt = static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+        uint64_t child = e->child_ns_.back();
+        e->child_ns_.pop_back();
+        auto& p = e->profile_[r];
+        p.node = node;
+        p.rule = r;
+        ++p.num_eval;
+        if (produced) ++p.num_success;
+        p.total_ns += dt;
+        p.self_ns += dt > child ? dt - child : 0;
+        if (!e->child_ns_.empty()) e->child_ns_.back() += dt;
+      }
+    } account{this, node, r, t0};
+    account.produced = fn();
+  }
+
+  // The source text an expression was parsed from (its module, or the query).
+  std::string source_text(const Location& loc) const {
+    const std::string* src = query_source_;
+    if (bctx_.active_rule && bctx_.active_rule->module && bctx_.active_rule->module->source)
+      src = bctx_.active_rule->module->source.get();
+    if (!src || loc.length == 0 || static_cast<size_t>(loc.offset) + loc.length > src->size()) return {};
+    return src->substr(loc.offset, loc.length);
+  }
+
+  void add_trace_line(TraceLine::Kind kind, const Location& loc, std::string text) {
+    if (!trace_out_) return;
+    TraceLine l;
+    l.kind = kind;
+    if (active_node_) l.rule = active_node_->display;
+    if (loc.file) l.file = *loc.file;
+    l.row = loc.row;
+    l.col = loc.col;
+    l.depth = static_cast<uint32_t>(depth_);
+    l.text = std::move(text);
+    trace_out_->push_back(std::move(l));
+  }
+
+  void record_fail(const Expr& e) {
+    std::string text = source_text(e.loc);
+    if (e.negated && text.rfind("not ", 0) != 0) text = "not " + text;
+    add_trace_line(TraceLine::Kind::kFail, e.loc, std::move(text));
+  }
+
+  void record_note(std::string_view note) {
+    add_trace_line(TraceLine::Kind::kNote, current_call_ ? current_call_->loc : no_loc, std::string(note));
+  }
+
+  void emit_profile(QueryResult& out) {
+    if (profile_.empty()) return;
+    for (const auto& [r, p] : profile_) {
+      RuleProfile rp;
+      rp.rule = p.node->display;
+      if (r->loc.file) rp.file = *r->loc.file;
+      rp.row = r->loc.row;
+      rp.col = r->loc.col;
+      rp.num_eval = p.num_eval;
+      rp.num_success = p.num_success;
+      rp.total_ns = p.total_ns;
+      rp.self_ns = p.self_ns;
+      out.profile.push_back(std::move(rp));
+    }
+    std::sort(out.profile.begin(), out.profile.end(), [](const RuleProfile& a, const RuleProfile& b) {
+      if (a.self_ns != b.self_ns) return a.self_ns > b.self_ns;
+      if (a.file != b.file) return a.file < b.file;
+      return a.row < b.row;
+    });
+  }
+
   // ---- bindings -------------------------------------------------------------
   void bind(Value* slot, const Value& v) {
     *slot = v;
@@ -187,6 +296,19 @@ class Evaluator {
 
   bool eval_expr(const Expr& e, Cont k, size_t index = SIZE_MAX) {
     step(e.loc);
+    if (opts_.trace.fails) [[unlikely]] {
+      bool succeeded = false;
+      bool stop = eval_expr_untraced(e, [&]() -> bool {
+        succeeded = true;
+        return k();
+      }, index);
+      if (!succeeded) record_fail(e);
+      return stop;
+    }
+    return eval_expr_untraced(e, k, index);
+  }
+
+  bool eval_expr_untraced(const Expr& e, Cont k, size_t index) {
     if (!e.withs.empty()) return eval_with(e, k, index);
     if (e.negated) {
       bool found = false;
@@ -892,16 +1014,20 @@ class Evaluator {
     if (node->multi_value && !node->dynamic) {
       ValueVec items;
       for (const auto& r : node->rules) {
-        with_frame(r->frame_size, [&] {
-          eval_body(r->body, 0, [&]() -> bool {
-            eval_term(*r->key, [&](const Value& v) -> bool {
-              charge(v, r->loc);
-              items.push_back(v);
+        in_rule(node, r.get(), [&] {
+          size_t before = items.size();
+          with_frame(r->frame_size, [&] {
+            eval_body(r->body, 0, [&]() -> bool {
+              eval_term(*r->key, [&](const Value& v) -> bool {
+                charge(v, r->loc);
+                items.push_back(v);
+                return false;
+              });
               return false;
             });
-            return false;
+            return 0;
           });
-          return 0;
+          return items.size() > before;
         });
       }
       return Value::set(std::move(items));
@@ -912,24 +1038,27 @@ class Evaluator {
     for (const auto& r : node->rules) {
       for (const Rule* clause = r.get(); clause; clause = clause->else_rule.get()) {
         bool produced = false;
-        with_frame(r->frame_size, [&] {
-          eval_body(clause->body, 0, [&]() -> bool {
-            auto take = [&](const Value& v) -> bool {
-              produced = true;
-              if (result.is_undefined()) {
-                result = v;
-              } else if (result != v) {
-                fail(codes::kConflict, clause->loc, conflict_message(node));
-              }
-              // Keep enumerating head values (`q := xs[_]`) to find conflicts.
-              return node->single_value;
-            };
-            if (clause->value) eval_term(*clause->value, take);
-            else take(Value::true_value());
-            // An else chain takes its first answer; single-value sets stop early.
-            return r->else_rule != nullptr || node->single_value;
+        in_rule(node, r.get(), [&] {
+          with_frame(r->frame_size, [&] {
+            eval_body(clause->body, 0, [&]() -> bool {
+              auto take = [&](const Value& v) -> bool {
+                produced = true;
+                if (result.is_undefined()) {
+                  result = v;
+                } else if (result != v) {
+                  fail(codes::kConflict, clause->loc, conflict_message(node));
+                }
+                // Keep enumerating head values (`q := xs[_]`) to find conflicts.
+                return node->single_value;
+              };
+              if (clause->value) eval_term(*clause->value, take);
+              else take(Value::true_value());
+              // An else chain takes its first answer; single-value sets stop early.
+              return r->else_rule != nullptr || node->single_value;
+            });
+            return 0;
           });
-          return 0;
+          return produced;
         });
         if (produced) break;
       }
@@ -939,12 +1068,15 @@ class Evaluator {
     if (result.is_undefined() && node->default_rule) {
       const Rule* d = node->default_rule.get();
       if (d->value) {
-        with_frame(d->frame_size, [&] {
-          eval_term(*d->value, [&](const Value& v) -> bool {
-            result = v;
-            return true;
+        in_rule(node, d, [&] {
+          with_frame(d->frame_size, [&] {
+            eval_term(*d->value, [&](const Value& v) -> bool {
+              result = v;
+              return true;
+            });
+            return 0;
           });
-          return 0;
+          return result.is_defined();
         });
       } else {
         result = Value::true_value();
@@ -971,26 +1103,30 @@ class Evaluator {
     };
     std::vector<Entry> entries;
     for (const auto& r : node->rules) {
-      with_frame(r->frame_size, [&] {
-        eval_body(r->body, 0, [&]() -> bool {
-          collect_keys(*r, r->static_len, {}, [&](std::vector<Value> keys) {
-            if (r->kind == RuleKind::MultiValue) {
-              eval_term(*r->key, [&](const Value& v) -> bool {
-                entries.push_back({keys, v, r.get(), true});
-                return false;
-              });
-            } else if (r->value) {
-              eval_term(*r->value, [&](const Value& v) -> bool {
-                entries.push_back({keys, v, r.get(), false});
-                return false;
-              });
-            } else {
-              entries.push_back({keys, Value::true_value(), r.get(), false});
-            }
+      size_t before = entries.size();
+      in_rule(node, r.get(), [&] {
+        with_frame(r->frame_size, [&] {
+          eval_body(r->body, 0, [&]() -> bool {
+            collect_keys(*r, r->static_len, {}, [&](std::vector<Value> keys) {
+              if (r->kind == RuleKind::MultiValue) {
+                eval_term(*r->key, [&](const Value& v) -> bool {
+                  entries.push_back({keys, v, r.get(), true});
+                  return false;
+                });
+              } else if (r->value) {
+                eval_term(*r->value, [&](const Value& v) -> bool {
+                  entries.push_back({keys, v, r.get(), false});
+                  return false;
+                });
+              } else {
+                entries.push_back({keys, Value::true_value(), r.get(), false});
+              }
+            });
+            return false;
           });
-          return false;
+          return 0;
         });
-        return 0;
+        return entries.size() > before;
       });
     }
     // Build the nested object.
@@ -1142,6 +1278,7 @@ class Evaluator {
     }
     switch (target->kind) {
       case CallTarget::Builtin: {
+        if (opts_.trace.notes) current_call_ = &call;
         Value out;
         try {
           out = target->builtin->fn(bctx_, std::span<const Value>(args.data(), args.size()));
@@ -1193,53 +1330,69 @@ class Evaluator {
       if (r->args.size() != args.size()) continue;
       for (const Rule* clause = r.get(); clause; clause = clause->else_rule.get()) {
         bool produced = false;
-        with_frame(r->frame_size, [&] {
-          unify_args(*r, 0, args, [&]() -> bool {
-            return eval_body(clause->body, 0, [&]() -> bool {
-              auto take = [&](const Value& v) -> bool {
-                produced = true;
-                if (!have) {
-                  result = v;
-                  have = true;
-                } else if (result != v) {
-                  fail(codes::kConflict, clause->loc,
-                       "function " + fn->display +
-                           " produced conflicting values for the same inputs (functions must not produce multiple "
-                           "outputs for same inputs)");
-                }
-                return r->else_rule != nullptr;
-              };
-              if (clause->value) eval_term(*clause->value, take);
-              else take(Value::true_value());
-              return r->else_rule != nullptr;
-            });
-          });
-          return 0;
+        in_rule(fn, r.get(), [&] {
+          function_clause(*r, *clause, fn, args, result, have, produced);
+          return produced;
         });
         if (produced) break;
       }
     }
     if (!have && fn->default_rule) {
       const Rule* d = fn->default_rule.get();
-      with_frame(d->frame_size, [&] {
-        unify_args(*d, 0, args, [&]() -> bool {
-          if (d->value) {
-            eval_term(*d->value, [&](const Value& v) -> bool {
-              result = v;
-              have = true;
-              return true;
-            });
-          } else {
-            result = Value::true_value();
-            have = true;
-          }
-          return true;
-        });
-        return 0;
+      in_rule(fn, d, [&] {
+        function_default(*d, args, result, have);
+        return have;
       });
     }
     if (!have) return false;
     return k(result);
+  }
+
+  // One definition (or else clause) of a function, with its own frame.
+  void function_clause(const Rule& r, const Rule& clause, const RuleNode* fn, const ArgBuf& args, Value& result,
+                       bool& have, bool& produced) {
+    with_frame(r.frame_size, [&] {
+      unify_args(r, 0, args, [&]() -> bool {
+        return eval_body(clause.body, 0, [&]() -> bool {
+          auto take = [&](const Value& v) -> bool {
+            produced = true;
+            if (!have) {
+              result = v;
+              have = true;
+            } else if (result != v) {
+              fail(codes::kConflict, clause.loc,
+                   "function " + fn->display +
+                       " produced conflicting values for the same inputs (functions must not produce multiple "
+                       "outputs for same inputs)");
+            }
+            return r.else_rule != nullptr;
+          };
+          if (clause.value) eval_term(*clause.value, take);
+          else take(Value::true_value());
+          return r.else_rule != nullptr;
+        });
+      });
+      return 0;
+    });
+  }
+
+  void function_default(const Rule& d, const ArgBuf& args, Value& result, bool& have) {
+    with_frame(d.frame_size, [&] {
+      unify_args(d, 0, args, [&]() -> bool {
+        if (d.value) {
+          eval_term(*d.value, [&](const Value& v) -> bool {
+            result = v;
+            have = true;
+            return true;
+          });
+        } else {
+          result = Value::true_value();
+          have = true;
+        }
+        return true;
+      });
+      return 0;
+    });
   }
 
   bool unify_args(const Rule& r, size_t i, const ArgBuf& args, Cont k) {
@@ -1414,6 +1567,18 @@ class Evaluator {
   std::vector<Mock> mocks_;
   std::unordered_map<std::string, std::unique_ptr<CallTarget>> fn_targets_;
   std::vector<Value>* query_values_ = nullptr;
+  // Instrumentation (EvalTrace).
+  struct ProfileCounters {
+    const RuleNode* node = nullptr;
+    const Rule* rule = nullptr;
+    uint64_t num_eval = 0, num_success = 0, total_ns = 0, self_ns = 0;
+  };
+  const RuleNode* active_node_ = nullptr;
+  const std::string* query_source_ = nullptr;
+  std::vector<TraceLine>* trace_out_ = nullptr;
+  const Term* current_call_ = nullptr;
+  std::unordered_map<const Rule*, ProfileCounters> profile_;
+  std::vector<uint64_t> child_ns_;  // time of the rules called by each profiled rule on the stack
   int64_t depth_ = 0;
   uint64_t steps_ = 0;
   uint64_t memory_ = 0;

@@ -62,6 +62,33 @@ struct EvalLimits {
   uint64_t max_stack_bytes = 4ull << 20;
 };
 
+// Instrumentation for policy authors (`confidant eval --profile`, `--explain`). Off by
+// default; when off it costs one branch per rule body and per expression.
+struct EvalTrace {
+  bool profile = false;  // time and counts per rule definition
+  bool fails = false;    // every expression that failed, with its rule and source text
+  bool notes = false;    // trace(msg) calls
+};
+
+struct RuleProfile {
+  std::string rule;  // "data.pkg.name" (functions too)
+  std::string file;
+  uint32_t row = 0, col = 0;
+  uint64_t num_eval = 0;     // times a body of this definition was entered
+  uint64_t num_success = 0;  // of which produced a value
+  uint64_t total_ns = 0;     // wall time, including rules it called
+  uint64_t self_ns = 0;      // total minus the time of the rules it called
+};
+
+struct TraceLine {
+  enum class Kind { kFail, kNote } kind = Kind::kFail;
+  std::string rule;  // enclosing rule ("" in the query)
+  std::string file;
+  uint32_t row = 0, col = 0;
+  uint32_t depth = 0;  // rule nesting, for indentation
+  std::string text;    // the failed expression's source, or the note
+};
+
 struct EvalOptions {
   Value input;                  // undefined: no input document
   bool strict_builtin_errors = false;
@@ -71,6 +98,7 @@ struct EvalOptions {
   // "<file>:<row>: <args>". Null: print output is discarded.
   std::function<void(const std::string&)> print;
   Value runtime;  // opa.runtime() document
+  EvalTrace trace;
 };
 
 struct QueryResult {
@@ -85,6 +113,8 @@ struct QueryResult {
     uint32_t row = 0, col = 0;
   };
   std::vector<ExprInfo> exprs;
+  std::vector<RuleProfile> profile;  // EvalTrace::profile: sorted by self time, largest first
+  std::vector<TraceLine> trace;      // EvalTrace::fails / notes, in evaluation order
   bool defined() const { return !rows.empty(); }
 };
 

@@ -164,9 +164,7 @@ std::string query_error(const std::string& q, bool v0 = false) {
 
 fs::path shared_dir() {
   if (const char* env = std::getenv("CONFIDANT_SHARED")) return env;
-  fs::path repo = fs::path(__FILE__).parent_path().parent_path().parent_path();
-  if (repo.empty()) repo = ".";
-  return fs::absolute(repo / ".." / "shared");
+  return CONFIDANT_SHARED_DIR;  // resolved by CMake (see the top-level CMakeLists.txt)
 }
 
 std::string read_file(const fs::path& p) {

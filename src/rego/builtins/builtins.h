@@ -24,6 +24,9 @@
 
 namespace confidant::rego {
 
+struct Rule;
+class Policy;
+
 // Thrown by builtins. `code` is codes::kEvalType for operand type errors and
 // codes::kBuiltin otherwise. `message` starts with the builtin's name, as in
 // OPA: "count: operand 1 must be one of {array, object, set, string} but got number".
@@ -42,6 +45,12 @@ class BuiltinContext {
   // Results of non-deterministic builtins within one query, keyed by the
   // builtin name plus the JSON of its arguments (rand.intn, uuid.rfc4122...).
   std::map<std::string, Value> nd_cache;
+  // The rule whose body is being evaluated (null in the query itself) and the policy it
+  // belongs to: what rego.metadata.rule()/chain() describe.
+  const Rule* active_rule = nullptr;
+  const Policy* policy = nullptr;
+  // trace(note) hands its note here when the caller asked for notes; null otherwise.
+  std::function<void(std::string_view)> note;
 };
 
 using BuiltinFn = Value (*)(BuiltinContext& ctx, std::span<const Value> args);
@@ -103,5 +112,7 @@ void register_misc(BuiltinRegistry& r);         // misc.cc: uuid, rand, opa.runt
 void register_http(BuiltinRegistry& r);         // misc.cc: http.send (an error inside the guest)
 void register_tokens(BuiltinRegistry& r);       // tokens.cc: io.jwt.*
 void register_x509(BuiltinRegistry& r);         // x509.cc: crypto.x509.*, crypto.parse_private_keys
+void register_graphql(BuiltinRegistry& r);      // graphql.cc: graphql.*
+void register_aws(BuiltinRegistry& r);          // aws.cc: providers.aws.sign_req
 
 }  // namespace confidant::rego

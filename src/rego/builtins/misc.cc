@@ -354,7 +354,18 @@ Value graph_reachable_paths(BuiltinContext&, std::span<const Value> args) {
 
 }  // namespace
 
+namespace {
+// trace(note): always true; the note reaches `confidant eval --explain=notes` (or any
+// caller that asked for notes). Not deterministic, so the compiler never folds it away.
+Value trace_note(BuiltinContext& ctx, std::span<const Value> args) {
+  const std::string& note = arg_string("trace", args, 0);
+  if (ctx.note) ctx.note(note);
+  return Value::true_value();
+}
+}  // namespace
+
 void register_misc(BuiltinRegistry& r) {
+  r.add("trace", 1, trace_note, /*deterministic=*/false);
   r.add("uuid.rfc4122", 1, uuid_rfc4122, /*deterministic=*/false);
   r.add("uuid.parse", 1, uuid_parse);
   r.add("rand.intn", 2, rand_intn, /*deterministic=*/false);

@@ -39,6 +39,8 @@ const BuiltinRegistry& BuiltinRegistry::global() {
     register_http(r);
     register_tokens(r);
     register_x509(r);
+    register_graphql(r);
+    register_aws(r);
     return r;
   }();
   return reg;
