@@ -4,6 +4,7 @@ set -euo pipefail
 build=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/shared-dir.sh"
+export CONFIDANT_SHARED="$shared"
 for b in "$build"/*_bench; do
   [ -x "$b" ] || continue
   echo "== $(basename "$b")"

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "rego/builtins/builtins.h"
+#include "rego/builtins/simple_regex.h"
 
 namespace confidant::rego {
 namespace {
@@ -356,6 +357,7 @@ Value regex_match(BuiltinContext&, std::span<const Value> a) {
   static constexpr std::string_view kName = "regex.match";
   const std::string& pattern = arg_string(kName, a, 0);
   const std::string& s = arg_string(kName, a, 1);
+  if (auto simple = simple_regex_match(pattern, s)) return Value::boolean(*simple);
   RegexPtr re = compile(kName, pattern);
   Subject subj(s);
   return Value::boolean(re->Match(subj.piece(), 0, subj.text().size(), RE2::UNANCHORED, nullptr, 0));

@@ -439,3 +439,41 @@ TEST(Regex, CacheEvictionAndThreads) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(wrong.load(), 0);
 }
+
+// The fixed-width fast path (simple_regex.cc) must agree with RE2 on everything it takes:
+// each pattern is also matched wrapped in `(?:...)`, which the fast path refuses.
+TEST(Regex, SimplePatternsAgreeWithRe2) {
+  const std::vector<std::string> patterns = {
+      "^/run/kata-containers/shared/containers/0730592335b050edf5109d389763447a6771aaced62161efe5ce466b278cab87-"
+      "[a-z0-9]{16}-hosts$",
+      "^[a-z0-9]{64}$", "[a-z0-9]{4}", "abc", "^abc", "abc$", "^$", "^", "$", "", "a\\.b", "a\\$", "a\\\\$",
+      "^[\\.\\-_]{2}$", "[a-]x", "[-a]x", "[a^]", "x[0-9]{0}y", "^proc$", "^/etc/hosts$", "cgroup", "[A-Z0-9_]{3}=",
+      "^a b$", "[ab][cd]{2}", "\\(x\\)", "\\[", "-", "=", "^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}$"};
+  const std::vector<std::string> texts = {
+      "/run/kata-containers/shared/containers/0730592335b050edf5109d389763447a6771aaced62161efe5ce466b278cab87-"
+      "5ac80405797363af-hosts",
+      "/run/kata-containers/shared/containers/0730592335b050edf5109d389763447a6771aaced62161efe5ce466b278cab87-"
+      "5ac80405797363af-hosts\n",
+      "/run/kata-containers/shared/containers/0730592335b050edf5109d389763447a6771aaced62161efe5ce466b278cab87-"
+      "5AC80405797363af-hosts",
+      std::string(64, 'a'), std::string(63, 'a'), std::string(65, 'a'), "", "abc", "xabcx", "a.b", "axb", "a$",
+      "a\\", "._", "x", "-x", "ax", "^", "xy", "proc", " proc", "/etc/hosts", "cgroup2", "KUBERNETES_PORT=1",
+      "a b", "acd", "bdc", "(x)", "[", "=", "\xc3\xa9abc", "ab\xff" "c", "ab\xe9", "0a1B:ff", "0a1B:fff"};
+  for (const auto& p : patterns) {
+    for (const auto& t : texts) {
+      Value fast = call("regex.match", {S(p), S(t)});
+      Value re2 = call("regex.match", {S("(?:" + p + ")"), S(t)});
+      EXPECT_EQ(fast, re2) << "pattern " << p << " text " << t;
+    }
+  }
+}
+
+TEST(Regex, PatternsOutsideTheFastPathStillWork) {
+  EXPECT_EQ(call("regex.match", {S("^[a-z]+$"), S("abc")}), Value::true_value());
+  EXPECT_EQ(call("regex.match", {S("^a.c$"), S("a\xc3\xa9" "c")}), Value::true_value());  // one rune
+  EXPECT_EQ(call("regex.match", {S("[^a]"), S("a")}), Value::false_value());
+  EXPECT_EQ(call("regex.match", {S("(?i)ABC"), S("abc")}), Value::true_value());
+  EXPECT_NE(error_of("regex.match", {S("[a-z]{1001}"), S("a")}), "");
+  EXPECT_NE(error_of("regex.match", {S("[z-a]"), S("a")}), "");
+  EXPECT_NE(error_of("regex.match", {S("a\\"), S("a")}), "");
+}

@@ -1,0 +1,175 @@
+#include "rego/builtins/simple_regex.h"
+
+#include <array>
+#include <bitset>
+#include <cstdint>
+
+namespace confidant::rego {
+
+namespace {
+
+constexpr size_t kMaxTokens = 512;   // longer patterns go to RE2 (and its cache)
+constexpr size_t kMaxCount = 1000;   // Go's repeat limit
+
+bool is_meta(char c) {
+  switch (c) {
+    case '\\': case '.': case '+': case '*': case '?': case '(': case ')': case '|':
+    case '[': case ']': case '{': case '}': case '^': case '$':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_ascii_punct(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return u >= 0x21 && u < 0x7f && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
+}
+
+bool is_plain_ascii(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return u >= 0x20 && u < 0x7f;
+}
+
+// One fixed-width step: a set of accepted bytes, `count` times in a row.
+struct Token {
+  std::bitset<128> accept;
+  size_t count = 1;
+};
+
+// `[...]`: literals, ranges and escaped punctuation; no negation, no named classes.
+bool parse_class(std::string_view p, size_t& i, Token& t) {
+  ++i;  // '['
+  if (i < p.size() && (p[i] == '^' || p[i] == ']')) return false;
+  bool any = false;
+  auto member = [&](char& out) -> bool {
+    if (i >= p.size()) return false;
+    char c = p[i];
+    if (c == '\\') {
+      if (i + 1 >= p.size() || !is_ascii_punct(p[i + 1])) return false;
+      out = p[i + 1];
+      i += 2;
+      return true;
+    }
+    if (!is_plain_ascii(c) || c == '[' || c == ']') return false;
+    out = c;
+    ++i;
+    return true;
+  };
+  while (i < p.size() && p[i] != ']') {
+    char lo;
+    if (!member(lo)) return false;
+    char hi = lo;
+    if (i + 1 < p.size() && p[i] == '-' && p[i + 1] != ']') {
+      ++i;
+      if (!member(hi) || hi < lo) return false;
+    }
+    for (int c = lo; c <= hi; ++c) t.accept.set(static_cast<size_t>(c));
+    any = true;
+  }
+  if (i >= p.size() || !any) return false;
+  ++i;  // ']'
+  return true;
+}
+
+// `{n}` after a class (n without leading zeros is not required by Go; any decimal).
+bool parse_count(std::string_view p, size_t& i, Token& t) {
+  size_t j = i + 1, n = 0;
+  if (j >= p.size() || p[j] < '0' || p[j] > '9') return false;
+  while (j < p.size() && p[j] >= '0' && p[j] <= '9') {
+    n = n * 10 + static_cast<size_t>(p[j] - '0');
+    if (n > kMaxCount) return false;
+    ++j;
+  }
+  if (j >= p.size() || p[j] != '}') return false;
+  t.count = n;
+  i = j + 1;
+  return true;
+}
+
+bool is_quantifier(char c) { return c == '*' || c == '+' || c == '?' || c == '{'; }
+
+// Parses the token at `i` (advancing it); false when it is outside the simple subset.
+bool next_token(std::string_view p, size_t& i, Token& t) {
+  char c = p[i];
+  if (c == '[') {
+    if (!parse_class(p, i, t)) return false;
+    if (i < p.size() && p[i] == '{' && !parse_count(p, i, t)) return false;
+  } else if (c == '\\') {
+    if (i + 1 >= p.size() || !is_ascii_punct(p[i + 1])) return false;
+    t.accept.set(static_cast<size_t>(p[i + 1]));
+    i += 2;
+  } else if (is_plain_ascii(c) && !is_meta(c)) {
+    t.accept.set(static_cast<size_t>(c));
+    ++i;
+  } else {
+    return false;
+  }
+  return !(i < p.size() && is_quantifier(p[i]));
+}
+
+// Calls `f(token)` for each token of `p` (anchors already removed) until it returns false.
+// Returns false when `p` is outside the simple subset, true otherwise (also when stopped:
+// the rest is still checked, as only a simple pattern's answer is ours to give).
+template <class F>
+bool for_each_token(std::string_view p, F&& f) {
+  bool stopped = false;
+  size_t n = 0;
+  for (size_t i = 0; i < p.size();) {
+    if (++n > kMaxTokens) return false;
+    Token t;
+    if (!next_token(p, i, t)) return false;
+    if (!stopped && !f(t)) stopped = true;
+  }
+  return true;
+}
+
+// Whether the (already validated) tokens match `text` starting at `at`.
+bool matches_at(std::string_view p, std::string_view text, size_t at) {
+  bool ok = true;
+  for_each_token(p, [&](const Token& t) {
+    for (size_t k = 0; k < t.count; ++k, ++at) {
+      auto u = static_cast<unsigned char>(text[at]);
+      if (u >= 128 || !t.accept.test(u)) {
+        ok = false;
+        return false;
+      }
+    }
+    return true;
+  });
+  return ok;
+}
+
+}  // namespace
+
+std::optional<bool> simple_regex_match(std::string_view p, std::string_view text) {
+  bool begin = false, end = false;
+  if (!p.empty() && p.front() == '^') {
+    begin = true;
+    p.remove_prefix(1);
+  }
+  // A trailing `$` anchors unless it is escaped (`\$`): count the backslashes before it.
+  if (!p.empty() && p.back() == '$') {
+    size_t slashes = 0;
+    while (slashes + 1 < p.size() && p[p.size() - 2 - slashes] == '\\') ++slashes;
+    if (slashes % 2 == 0) {
+      end = true;
+      p.remove_suffix(1);
+    }
+  }
+  size_t width = 0;
+  if (!for_each_token(p, [&](const Token& t) {
+        width += t.count;
+        return true;
+      }))
+    return std::nullopt;
+  if (width > text.size()) return false;
+  if (begin && end) return width == text.size() && matches_at(p, text, 0);
+  if (begin) return matches_at(p, text, 0);
+  if (end) return matches_at(p, text, text.size() - width);
+  for (size_t at = 0; at + width <= text.size(); ++at)
+    if (matches_at(p, text, at)) return true;
+  return false;
+}
+
+}  // namespace confidant::rego
