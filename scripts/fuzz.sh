@@ -10,7 +10,7 @@ secs=${FUZZ_SECONDS:-600}
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCONFIDANT_FUZZ=ON -DCONFIDANT_TESTS=OFF -DCONFIDANT_BENCH=OFF >/dev/null
 all="parser_fuzz eval_fuzz enforce_fuzz cbor_fuzz didx509_fuzz snp_report_fuzz amd_cert_fuzz release_policy_fuzz
-     tar_fuzz ttrpc_fuzz"
+     tar_fuzz ttrpc_fuzz builtin_fuzz"
 targets=${FUZZ_TARGETS:-$all}
 # shellcheck disable=SC2086
 ninja -C build-fuzz -j2 $targets
@@ -28,6 +28,12 @@ for i,l in enumerate(open(sys.argv[2])):
     cp $shared/vectors/microsoft-cosesign1go/*.cose $shared/vectors/microsoft-confidential-sidecar-containers/body.uvm_reference_info.bin "$dir/" 2>/dev/null || true
   elif [ "$t" = snp_report_fuzz ]; then
     cp $shared/vectors/google-go-sev-guest/attestation.bin $shared/vectors/virtee-sev/report_milan.bin "$dir/" 2>/dev/null || true
+  elif [ "$t" = builtin_fuzz ]; then
+    # One seed per builtin index with a few argument shapes.
+    python3 -c 'import sys
+for i in range(256):
+    for j, a in enumerate([b"[\"abc\", \"b\"]", b"[1, 2.5, -3]", b"[[1,2],{\"k\":\"v\"}]"]):
+        open("%s/seed-%03d-%d" % (sys.argv[1], i, j), "wb").write(bytes([i]) + a)' "$dir"
   elif [ "$t" = amd_cert_fuzz ]; then
     cp $shared/vectors/google-go-sev-guest/vcek_milan.der $shared/vectors/virtee-sev/vcek_turin.der "$dir/" 2>/dev/null || true
   fi
