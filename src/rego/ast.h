@@ -43,6 +43,7 @@ struct Location {
 struct Term;
 struct Expr;
 struct Module;
+struct Annotations;  // a parsed `# METADATA` block (annotations.h)
 using TermPtr = std::shared_ptr<Term>;
 using Body = std::vector<Expr>;
 
@@ -139,6 +140,13 @@ struct Import {
   std::string alias;  // `as x`, empty if none
 };
 
+// A source comment, kept only on request (ParseOptions::comments; rego.parse_module shows them).
+struct Comment {
+  uint32_t row = 0;
+  uint32_t col = 0;  // 1-based, in characters (OPA counts runes here)
+  std::string text;  // after the `#`, trailing '\r' removed
+};
+
 struct Module {
   std::shared_ptr<const std::string> file;    // file name as given (e.g. "policy.rego")
   std::shared_ptr<const std::string> source;  // full text (for `text` locations)
@@ -147,6 +155,10 @@ struct Module {
   std::vector<Import> imports;
   std::vector<std::shared_ptr<Rule>> rules;
   bool rego_v1 = true;  // the syntax the module was parsed with (v1, or v0 with rego.v1 import)
+  // `# METADATA` blocks in source order, each attached to the package, import or rule
+  // below it (ParseOptions::annotations).
+  std::vector<std::shared_ptr<const Annotations>> annotations;
+  std::vector<Comment> comments;  // every comment, in order (ParseOptions::comments)
 };
 
 }  // namespace confidant::rego

@@ -1251,6 +1251,7 @@ std::shared_ptr<Policy> compile_policy(std::vector<std::unique_ptr<Module>> modu
   c.build_tree();
   if (!errors.empty()) return nullptr;
   if (!c.compile_all()) return nullptr;
+  build_rule_index(policy->root.get());
   return policy;
 }
 

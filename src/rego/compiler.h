@@ -37,7 +37,18 @@ struct RuleNode {
   bool single_value = false;
   bool has_rules_below = false;  // this node or a descendant has rules
   std::string display;           // "data.a.b" for messages
+  // Rule indexing (rule_index.cc): rules[i] whose body starts with `input.<path> == <constant>`
+  // tests is skipped, body unentered, when the input disagrees. Empty when no rule qualifies.
+  struct IndexTest {
+    uint32_t path;  // into index_paths
+    Value value;
+  };
+  std::vector<std::vector<Value>> index_paths;       // distinct input paths the tests read
+  std::vector<std::vector<IndexTest>> rule_index;    // per rules[i] (empty: always evaluated)
 };
+
+// Fills RuleNode::index_paths/rule_index for every node below `root` (after compilation).
+void build_rule_index(RuleNode* root);
 
 class Policy {
  public:

@@ -113,7 +113,10 @@ class Evaluator {
     struct ProfileOut {  // also on errors: a profile of a failing query is still useful
       Evaluator* e;
       QueryResult& out;
-      ~ProfileOut() { e->emit_profile(out); }
+      ~ProfileOut() {
+        e->emit_profile(out);
+        out.bodies_skipped = e->bodies_skipped_;
+      }
     } profile_out{this, out};
     try {
       eval_body(q.body, 0, [&]() -> bool {
@@ -219,6 +222,28 @@ class Evaluator {
       }
     } account{this, node, r, t0};
     account.produced = fn();
+  }
+
+  // Rule indexing: whether rules[i] of `node` cannot produce anything for this input (a
+  // leading `input.<path> == <constant>` test fails), so its body need not be entered.
+  bool index_skips(const RuleNode* node, size_t i) {
+    // A mocked `equal` (with equal as f) could disagree with the index's comparison. A
+    // profile or an explanation accounts for every definition and failed test, so both
+    // evaluate without the index.
+    if (node->rule_index.empty() || !mocks_.empty() || opts_.trace.profile || opts_.trace.fails) return false;
+    for (const auto& test : node->rule_index[i]) {
+      const Value* v = &input_;
+      for (const Value& key : node->index_paths[test.path]) {
+        if (v->is_undefined() || !(v = lookup(*v, key))) return skipped();
+      }
+      if (v->is_undefined() || compare(*v, test.value) != 0) return skipped();
+    }
+    return false;
+  }
+
+  bool skipped() {
+    ++bodies_skipped_;
+    return true;
   }
 
   // The source text an expression was parsed from (its module, or the query).
@@ -1013,7 +1038,9 @@ class Evaluator {
   Value compute_node(const RuleNode* node) {
     if (node->multi_value && !node->dynamic) {
       ValueVec items;
-      for (const auto& r : node->rules) {
+      for (size_t ri = 0; ri < node->rules.size(); ++ri) {
+        const auto& r = node->rules[ri];
+        if (index_skips(node, ri)) continue;
         in_rule(node, r.get(), [&] {
           size_t before = items.size();
           with_frame(r->frame_size, [&] {
@@ -1035,7 +1062,9 @@ class Evaluator {
     if (node->dynamic || node->multi_value) return compute_dynamic(node);
     // Complete rules.
     Value result;
-    for (const auto& r : node->rules) {
+    for (size_t ri = 0; ri < node->rules.size(); ++ri) {
+      const auto& r = node->rules[ri];
+      if (index_skips(node, ri)) continue;
       for (const Rule* clause = r.get(); clause; clause = clause->else_rule.get()) {
         bool produced = false;
         in_rule(node, r.get(), [&] {
@@ -1102,7 +1131,9 @@ class Evaluator {
       bool set_member;
     };
     std::vector<Entry> entries;
-    for (const auto& r : node->rules) {
+    for (size_t ri = 0; ri < node->rules.size(); ++ri) {
+      const auto& r = node->rules[ri];
+      if (index_skips(node, ri)) continue;
       size_t before = entries.size();
       in_rule(node, r.get(), [&] {
         with_frame(r->frame_size, [&] {
@@ -1326,8 +1357,9 @@ class Evaluator {
   bool call_function(const Term& call, const RuleNode* fn, const ArgBuf& args, ValCont k) {
     Value result;
     bool have = false;
-    for (const auto& r : fn->rules) {
-      if (r->args.size() != args.size()) continue;
+    for (size_t ri = 0; ri < fn->rules.size(); ++ri) {
+      const auto& r = fn->rules[ri];
+      if (r->args.size() != args.size() || index_skips(fn, ri)) continue;
       for (const Rule* clause = r.get(); clause; clause = clause->else_rule.get()) {
         bool produced = false;
         in_rule(fn, r.get(), [&] {
@@ -1565,6 +1597,7 @@ class Evaluator {
   std::unordered_map<const RuleNode*, bool> in_progress_;
   std::vector<std::pair<std::vector<Value>, Value>> data_overrides_;
   std::vector<Mock> mocks_;
+  uint64_t bodies_skipped_ = 0;  // rule bodies rule indexing did not enter
   std::unordered_map<std::string, std::unique_ptr<CallTarget>> fn_targets_;
   std::vector<Value>* query_values_ = nullptr;
   // Instrumentation (EvalTrace).

@@ -1,5 +1,7 @@
 #include "rego/lexer.h"
 
+#include "rego/ast.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -62,8 +64,9 @@ Tok word_kind(std::string_view w, uint8_t& aux) {
 
 class Lexer {
  public:
-  Lexer(std::string_view src, std::vector<Token>& out, std::vector<MetadataBlock>* meta)
-      : s_(src), out_(out), meta_(meta) {}
+  Lexer(std::string_view src, std::vector<Token>& out, std::vector<MetadataBlock>* meta,
+        std::vector<Comment>* comments)
+      : s_(src), out_(out), meta_(meta), comments_(comments) {}
 
   void run() {
     out_.clear();
@@ -118,34 +121,46 @@ class Lexer {
     }
   }
 
-  // Comments are skipped; only `# METADATA` blocks are kept: the first line
-  // starts the block, each following comment on the next line at column 1
-  // continues it (OPA's rule).
+  // Comments are skipped; only `# METADATA` blocks are kept (OPA's rule): a
+  // comment at column 1 whose text starts with METADATA opens a block, each
+  // comment at column 1 of the next line continues it (a METADATA line opens the next).
   void comment() {
     size_t start = p_ + 1;
     size_t col = p_ - line_start_ + 1;
     size_t nl = s_.find('\n', p_);
     p_ = nl == std::string_view::npos ? s_.size() : nl;
-    if (!meta_) return;
+    if (!meta_ && !comments_) return;
     std::string_view text = s_.substr(start, p_ - start);
-    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-    if (in_meta_ && row_ == meta_row_ + 1 && col == 1) {
+    while (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    if (comments_) comments_->push_back(Comment{row_, rune_col(start - 1), std::string(text)});
+    if (!meta_) return;
+    size_t i = 0;
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+    bool opens = col == 1 && text.substr(i, 8) == "METADATA";
+    if (in_meta_ && row_ == meta_row_ + 1 && col == 1 && !opens) {
       if (!text.empty() && text[0] == ' ') text.remove_prefix(1);
       auto& b = meta_->back();
       b.yaml.append(text);
       b.yaml.push_back('\n');
       b.end_offset = static_cast<uint32_t>(p_);
+      ++b.lines;
       meta_row_ = row_;
       return;
     }
     in_meta_ = false;
-    size_t i = 0;
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
-    if (text.substr(i, 8) == "METADATA") {
-      meta_->push_back(MetadataBlock{static_cast<uint32_t>(p_), {}});
+    if (opens) {
+      meta_->push_back(MetadataBlock{static_cast<uint32_t>(p_), row_, 1, 0, {}});
       in_meta_ = true;
       meta_row_ = row_;
     }
+  }
+
+  // 1-based column of byte `at` counted in characters, as OPA's scanner does.
+  uint32_t rune_col(size_t at) const {
+    uint32_t n = 1;
+    for (size_t i = line_start_; i < at; ++i)
+      if ((static_cast<unsigned char>(s_[i]) & 0xC0) != 0x80) ++n;
+    return n;
   }
 
   void error(Token& t, LexError e) {
@@ -289,6 +304,7 @@ class Lexer {
   std::string_view s_;
   std::vector<Token>& out_;
   std::vector<MetadataBlock>* meta_;
+  std::vector<Comment>* comments_;
   size_t p_ = 0;
   size_t line_start_ = 0;
   uint32_t row_ = 1;
@@ -335,8 +351,9 @@ bool hex4(std::string_view s, size_t i, uint32_t& v) {
 
 }  // namespace
 
-void lex(std::string_view src, std::vector<Token>& out, std::vector<MetadataBlock>* metadata) {
-  Lexer(src, out, metadata).run();
+void lex(std::string_view src, std::vector<Token>& out, std::vector<MetadataBlock>* metadata,
+         std::vector<Comment>* comments) {
+  Lexer(src, out, metadata, comments).run();
 }
 
 bool unescape_string(std::string_view s, std::string& out) {

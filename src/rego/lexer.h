@@ -100,14 +100,22 @@ struct Token {
 };
 
 // A `# METADATA` comment block: the YAML text with comment markers stripped.
+// As in OPA, the block starts with a comment at column 1 whose text begins with
+// METADATA and continues with the comments at column 1 of the following lines.
 struct MetadataBlock {
   uint32_t end_offset = 0;  // end of the block's last comment
+  uint32_t row = 0;         // the `# METADATA` line
+  uint32_t col = 1;
+  uint32_t lines = 0;       // YAML lines (rows row+1 .. row+lines)
   std::string yaml;
 };
 
+struct Comment;  // ast.h
+
 // Tokenizes `src` (at most 4 GiB). Never fails: malformed input yields
-// Illegal tokens. The last token is always Eof.
-void lex(std::string_view src, std::vector<Token>& out, std::vector<MetadataBlock>* metadata);
+// Illegal tokens. The last token is always Eof. `comments`, if given, receives every comment.
+void lex(std::string_view src, std::vector<Token>& out, std::vector<MetadataBlock>* metadata,
+         std::vector<Comment>* comments = nullptr);
 
 // "number", "identifier", "}", "plus", "if", ... as OPA names tokens in errors.
 const char* token_name(Tok t);

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "rego/annotations.h"
 #include "rego/lexer.h"
 
 namespace confidant::rego {
@@ -255,9 +256,11 @@ enum NoteFlags : uint8_t { kUsedContains = 1, kNoValueNoBody = 2 };
 
 class Parser {
  public:
-  Parser(std::string_view src, const std::string* file, const ParseOptions& opts, bool want_metadata)
-      : src_(src), file_(file), v1_(!opts.v0), max_depth_(opts.max_depth > 0 ? opts.max_depth : kDefaultMaxDepth) {
-    lex(src, toks_, want_metadata ? &meta_ : nullptr);
+  Parser(std::string_view src, const std::string* file, const ParseOptions& opts, bool want_metadata,
+         std::vector<Comment>* comments = nullptr)
+      : src_(src), file_(file), v1_(!opts.v0), max_depth_(opts.max_depth > 0 ? opts.max_depth : kDefaultMaxDepth),
+        annotations_(want_metadata && opts.annotations) {
+    lex(src, toks_, want_metadata ? &meta_ : nullptr, comments);
     kw_ = v1_ ? kAllKeywords : 0;
   }
 
@@ -517,6 +520,7 @@ class Parser {
     return out;
   }
   bool to_value(const Term& t, Value& out);
+  void attach_annotations(Module& m);
 
   TermPool pool_;
   std::string_view src_;
@@ -531,6 +535,7 @@ class Parser {
   bool improved_not_ = false;  // `import future.keywords.not` or `import rego.v2`
   int depth_ = 0;
   int max_depth_;
+  bool annotations_;    // parse the METADATA blocks into Module::annotations
   Errors errs_;         // syntax errors
   Errors module_errs_;  // errors OPA reports after a successful parse
   std::vector<std::pair<Rule*, uint8_t>> notes_;
@@ -1607,9 +1612,24 @@ bool Parser::module(Module& m, Errors& errors) {
   }
   if (errs_.empty() && first) module_errs_.push_back(RegoError{codes::kParse, "empty module", *file_, 0, 0});
   if (errs_.empty() && v1_) check_v1_rules();
+  if (errs_.empty() && annotations_ && !meta_.empty()) attach_annotations(m);
   Errors& out = errs_.empty() ? module_errs_ : errs_;
   errors.insert(errors.end(), out.begin(), out.end());
   return out.empty();
+}
+
+// OPA parses the METADATA blocks after the statements (their errors count as
+// syntax errors) and attaches them after its module checks.
+void Parser::attach_annotations(Module& m) {
+  std::vector<AnnotatedStatement> stmts;
+  stmts.reserve(m.imports.size() + m.rules.size() + 1);
+  if (!m.package.empty()) stmts.push_back({m.package_loc.row, Annotations::Target::Package, nullptr});
+  for (const auto& imp : m.imports) stmts.push_back({imp.loc.row, Annotations::Target::Import, nullptr});
+  for (const auto& r : m.rules) stmts.push_back({r->loc.row, Annotations::Target::Rule, r.get()});
+  std::stable_sort(stmts.begin(), stmts.end(), [](const auto& a, const auto& b) { return a.row < b.row; });
+  Errors attach;
+  parse_annotations(meta_, stmts, file_, m.annotations, errs_, attach);
+  if (module_errs_.empty()) module_errs_ = std::move(attach);
 }
 
 bool Parser::query(Body& body, Errors& errors) {
@@ -1670,7 +1690,7 @@ bool parse_module(std::string file, std::string text, const ParseOptions& opts, 
     out.file = std::make_shared<const std::string>(std::move(file));
     out.source = std::make_shared<const std::string>(std::move(text));
     out.rego_v1 = !opts.v0;
-    return Parser(*out.source, out.file.get(), opts, true).module(out, errors);
+    return Parser(*out.source, out.file.get(), opts, true, opts.comments ? &out.comments : nullptr).module(out, errors);
   } catch (const std::exception& e) {  // allocation failure on huge input
     errors.push_back(internal_error(out.file ? *out.file : std::string(), e.what()));
     return false;

@@ -21,6 +21,10 @@ struct ParseOptions {
   bool v0 = false;  // parse with Rego v0 syntax
   // Bounds that keep hostile input from exhausting the stack or memory.
   int max_depth = 500;  // nesting of terms/bodies
+  // Parse `# METADATA` blocks into Module::annotations; malformed ones are parse errors
+  // (OPA's ProcessAnnotation, which its loaders and the rego package turn on).
+  bool annotations = true;
+  bool comments = false;  // keep every comment in Module::comments
 };
 
 // Parses a whole module. On failure returns false and appends errors with

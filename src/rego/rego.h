@@ -115,6 +115,7 @@ struct QueryResult {
   std::vector<ExprInfo> exprs;
   std::vector<RuleProfile> profile;  // EvalTrace::profile: sorted by self time, largest first
   std::vector<TraceLine> trace;      // EvalTrace::fails / notes, in evaluation order
+  uint64_t bodies_skipped = 0;       // rule bodies not entered thanks to rule indexing
   bool defined() const { return !rows.empty(); }
 };
 
