@@ -26,10 +26,10 @@ namespace {
 
 struct YNode {
   enum Kind : uint8_t { Scalar, Seq, Map } kind = Scalar;
-  std::string tag;    // explicit tag, if any
-  std::string value;  // scalar text
-  bool plain = true;  // unquoted scalar
-  int line = 0;       // 1-based
+  std::string tag;           // explicit tag, if any
+  std::string value;         // scalar text
+  bool plain = true;         // unquoted scalar
+  int line = 0;              // 1-based
   std::vector<YNode> items;  // Seq; Map as key, value, key, value...
 };
 
@@ -102,7 +102,8 @@ class YamlReader {
     switch (ev_.type) {
       case YAML_ALIAS_EVENT: {
         auto it = anchors_.find(str(ev_.data.alias.anchor));
-        if (it == anchors_.end()) throw YamlError{"yaml: unknown anchor '" + str(ev_.data.alias.anchor) + "' referenced"};
+        if (it == anchors_.end())
+          throw YamlError{"yaml: unknown anchor '" + str(ev_.data.alias.anchor) + "' referenced"};
         count(size_of(it->second));
         n = it->second;
         next();
@@ -163,9 +164,12 @@ std::string resolve(const YNode& n) {
     const char* s = plain.c_str();
     if (*s == '+' || *s == '-') ++s;
     int base = 10;
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) base = 16, s += 2;
-    else if (s[0] == '0' && (s[1] == 'o' || s[1] == 'O')) base = 8, s += 2;
-    else if (s[0] == '0' && (s[1] == 'b' || s[1] == 'B')) base = 2, s += 2;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+      base = 16, s += 2;
+    else if (s[0] == '0' && (s[1] == 'o' || s[1] == 'O'))
+      base = 8, s += 2;
+    else if (s[0] == '0' && (s[1] == 'b' || s[1] == 'B'))
+      base = 2, s += 2;
     if (*s) {
       char* end = nullptr;
       errno = 0;
@@ -198,7 +202,8 @@ class Decoder {
   void type_error(const YNode& n, const char* into) {
     std::string tag = resolve(n);
     std::string shown;
-    if (tag != "!!seq" && tag != "!!map") shown = n.value.size() > 10 ? " `" + n.value.substr(0, 7) + "...`" : " `" + n.value + "`";
+    if (tag != "!!seq" && tag != "!!map")
+      shown = n.value.size() > 10 ? " `" + n.value.substr(0, 7) + "...`" : " `" + n.value + "`";
     errors.push_back("line " + std::to_string(n.line) + ": cannot unmarshal " + tag + shown + " into " + into);
   }
   // Scalars decode into strings by their text; null leaves the zero value.
@@ -289,16 +294,21 @@ Value to_value(Decoder& d, const YNode& n, std::vector<std::string>& path) {
     if (plain[0] == '+') plain.erase(0, 1);
     size_t digits_at = plain[0] == '-' ? 1 : 0;
     if (plain[digits_at] == '.') plain.insert(digits_at, "0");  // Go accepts ".5" and "1."
-    if (size_t dot = plain.find('.'); dot != std::string::npos && (dot + 1 == plain.size() || !std::isdigit(static_cast<unsigned char>(plain[dot + 1]))))
+    if (size_t dot = plain.find('.');
+        dot != std::string::npos &&
+        (dot + 1 == plain.size() || !std::isdigit(static_cast<unsigned char>(plain[dot + 1]))))
       plain.insert(dot + 1, "0");
     Value v = Value::number_from_text(plain);
     if (v.is_defined()) return v;
     if (t == "!!int") {  // 0x/0o/0b
       bool neg = plain[0] == '-';
       size_t at = plain[0] == '-' || plain[0] == '+' ? 1 : 0;
-      int base = plain[at + 1] == 'x' || plain[at + 1] == 'X' ? 16 : plain[at + 1] == 'b' || plain[at + 1] == 'B' ? 2 : 8;
+      int base = plain[at + 1] == 'x' || plain[at + 1] == 'X'   ? 16
+                 : plain[at + 1] == 'b' || plain[at + 1] == 'B' ? 2
+                                                                : 8;
       uint64_t u = std::strtoull(plain.c_str() + at + 2, nullptr, base);
-      if (u <= static_cast<uint64_t>(INT64_MAX)) return Value::integer(neg ? -static_cast<int64_t>(u) : static_cast<int64_t>(u));
+      if (u <= static_cast<uint64_t>(INT64_MAX))
+        return Value::integer(neg ? -static_cast<int64_t>(u) : static_cast<int64_t>(u));
     }
   }
   return Value::string(n.value);
@@ -321,7 +331,8 @@ std::string go_s(const YNode& n) {
   }
   std::string t = resolve(n);
   if (t == "!!null") return "%!s(<nil>)";
-  if (t == "!!bool") return std::string("%!s(bool=") + (n.value[0] == 't' || n.value[0] == 'T' ? "true" : "false") + ")";
+  if (t == "!!bool")
+    return std::string("%!s(bool=") + (n.value[0] == 't' || n.value[0] == 'T' ? "true" : "false") + ")";
   if (t == "!!int") return "%!s(int=" + n.value + ")";
   if (t == "!!float") return "%!s(float64=" + n.value + ")";
   return n.value;
@@ -360,9 +371,12 @@ bool parse_ref_path(const std::string& text, bool schema, Value& out) {
   } else if (t.kind == TermKind::Ref && t.items[0]->kind == TermKind::Var) {
     if (schema && t.items[0]->name != "schema") return false;
     for (const auto& x : t.items) {
-      if (x->kind == TermKind::Var) items.push_back(Value::string(x->name));
-      else if (x->kind == TermKind::Scalar) items.push_back(x->value.is_string() ? x->value : Value::string(to_rego(x->value)));
-      else return false;
+      if (x->kind == TermKind::Var)
+        items.push_back(Value::string(x->name));
+      else if (x->kind == TermKind::Scalar)
+        items.push_back(x->value.is_string() ? x->value : Value::string(to_rego(x->value)));
+      else
+        return false;
     }
   } else {
     return false;
@@ -382,10 +396,14 @@ void decode(const YNode& doc, Annotations& a) {
       const YNode& v = doc.items[i + 1];
       if (k.kind != YNode::Scalar) continue;
       const std::string& key = k.value;
-      if (key == "scope") a.scope = d.str(v);
-      else if (key == "title") a.title = d.str(v);
-      else if (key == "description") a.description = d.str(v);
-      else if (key == "entrypoint") a.entrypoint = d.boolean(v);
+      if (key == "scope")
+        a.scope = d.str(v);
+      else if (key == "title")
+        a.title = d.str(v);
+      else if (key == "description")
+        a.description = d.str(v);
+      else if (key == "entrypoint")
+        a.entrypoint = d.boolean(v);
       else if (key == "organizations") {
         if (auto* xs = d.seq(v, "[]string"))
           for (const auto& x : *xs) a.organizations.push_back(d.str(x));
@@ -556,7 +574,8 @@ void parse_annotations(const std::vector<MetadataBlock>& blocks, const std::vect
       if (have_doc) decode(doc, *a);
     } catch (const YamlError& e) {
       size_t at = e.msg.find("line ");
-      uint32_t n = at == std::string::npos ? 0 : static_cast<uint32_t>(std::strtoul(e.msg.c_str() + at + 5, nullptr, 10));
+      uint32_t n =
+          at == std::string::npos ? 0 : static_cast<uint32_t>(std::strtoul(e.msg.c_str() + at + 5, nullptr, 10));
       error(b.row + 1 + std::min(n, b.lines - 1), augment(e.msg, b));
       continue;
     } catch (const FieldError& e) {
@@ -573,9 +592,12 @@ void parse_annotations(const std::vector<MetadataBlock>& blocks, const std::vect
       }
     }
     if (a->scope.empty()) {
-      if (a->target == Annotations::Target::Rule) a->scope = a->entrypoint ? "document" : "rule";
-      else if (a->target == Annotations::Target::Package) a->scope = "package";
-      else if (a->target == Annotations::Target::Import) a->scope = "import";  // reported as invalid below
+      if (a->target == Annotations::Target::Rule)
+        a->scope = a->entrypoint ? "document" : "rule";
+      else if (a->target == Annotations::Target::Package)
+        a->scope = "package";
+      else if (a->target == Annotations::Target::Import)
+        a->scope = "import";  // reported as invalid below
     }
     auto attach_error = [&](std::string msg) {
       attach_errors.push_back(RegoError{codes::kParse, std::move(msg), file ? *file : std::string(), b.row, b.col});
@@ -641,8 +663,7 @@ bool ground(const Term& t) {
   switch (t.kind) {
     case TermKind::Scalar: return true;
     case TermKind::Array:
-    case TermKind::Set:
-      return std::all_of(t.items.begin(), t.items.end(), [](const TermPtr& x) { return ground(*x); });
+    case TermKind::Set: return std::all_of(t.items.begin(), t.items.end(), [](const TermPtr& x) { return ground(*x); });
     case TermKind::Object:
       return std::all_of(t.pairs.begin(), t.pairs.end(),
                          [](const auto& kv) { return ground(*kv.first) && ground(*kv.second); });
@@ -685,9 +706,7 @@ Path rule_path(const Module& m, const Rule& r) {
 
 Value path_value(const Path& p) { return Value::array(ValueVec(p.begin() + 1, p.end())); }
 
-bool loc_less(const Location& a, const Location& b) {
-  return a.row != b.row ? a.row < b.row : a.col < b.col;
-}
+bool loc_less(const Location& a, const Location& b) { return a.row != b.row ? a.row < b.row : a.col < b.col; }
 
 std::vector<const Module*> sorted_modules(const std::vector<const Module*>& in) {
   std::vector<const Module*> mods = in;
@@ -751,7 +770,8 @@ std::vector<const Annotations*> rule_scope(const Module& m, const Rule& rule) {
   std::vector<const Annotations*> out;
   for (const auto& a : m.annotations)
     if (a->scope == "rule" && a->target == Annotations::Target::Rule && a->rule == &rule) out.push_back(a.get());
-  std::stable_sort(out.begin(), out.end(), [](const Annotations* a, const Annotations* b) { return loc_less(b->loc, a->loc); });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Annotations* a, const Annotations* b) { return loc_less(b->loc, a->loc); });
   return out;
 }
 

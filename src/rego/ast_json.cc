@@ -19,9 +19,12 @@ class Wildcards {
     Rule* first = nullptr;
     for (auto& r : rules) {
       // Extra bodies (`p if { a } { b }`) are clones sharing the first rule's head position.
-      bool clone = first && !r->ref.empty() && !first->ref.empty() && r->ref[0]->loc.offset == first->ref[0]->loc.offset;
+      bool clone =
+          first && !r->ref.empty() && !first->ref.empty() && r->ref[0]->loc.offset == first->ref[0]->loc.offset;
       if (clone) {
         copy_head(*first, *r);
+        if (r->kind == RuleKind::MultiValue) r->key = first->key;
+        r->value = first->value;
       } else {
         first = r.get();
         head(*r);
@@ -42,14 +45,15 @@ class Wildcards {
     for (auto& t : r.args) term(t);
     if (r.value) term(r.value);
   }
+  // Head.Copy() of `from`, then fresh names for the wildcard arguments.
   void copy_head(const Rule& from, Rule& to) {
     to.ref = from.ref;
-    if (to.kind == RuleKind::MultiValue) to.key = from.key;
     for (size_t i = 0; i < to.args.size() && i < from.args.size(); ++i) {
-      if (to.args[i]->kind == TermKind::Var && to.args[i]->name == "_") term(to.args[i]);
-      else to.args[i] = from.args[i];
+      if (to.args[i]->kind == TermKind::Var && to.args[i]->name == "_")
+        term(to.args[i]);
+      else
+        to.args[i] = from.args[i];
     }
-    if (&to != from.else_rule.get() && to.else_rule == nullptr && from.value && to.value) to.value = from.value;
   }
   void body(Body& b) {
     for (auto& e : b) expr(e);
@@ -136,7 +140,8 @@ std::vector<const Term*> sorted(std::vector<const Term*> v) {
 std::vector<std::pair<const Term*, const Term*>> sorted_pairs(const Term& o) {
   std::vector<std::pair<const Term*, const Term*>> v;
   for (const auto& [k, x] : o.pairs) v.emplace_back(k.get(), x.get());
-  std::stable_sort(v.begin(), v.end(), [](const auto& x, const auto& y) { return ast_compare(*x.first, *y.first) < 0; });
+  std::stable_sort(v.begin(), v.end(),
+                   [](const auto& x, const auto& y) { return ast_compare(*x.first, *y.first) < 0; });
   return v;
 }
 
@@ -205,8 +210,10 @@ Value term_json(const Term& t) {
       // Sorted by key; a repeated key keeps its last value (OPA's object insert).
       std::vector<std::pair<const Term*, const Term*>> pairs;
       for (const auto& kv : sorted_pairs(t)) {
-        if (!pairs.empty() && ast_compare(*pairs.back().first, *kv.first) == 0) pairs.back().second = kv.second;
-        else pairs.push_back(kv);
+        if (!pairs.empty() && ast_compare(*pairs.back().first, *kv.first) == 0)
+          pairs.back().second = kv.second;
+        else
+          pairs.push_back(kv);
       }
       ValueVec out;
       for (const auto& [k, v] : pairs) out.push_back(Value::array({term_json(*k), term_json(*v)}));
@@ -225,8 +232,8 @@ Value term_json(const Term& t) {
 }
 
 Value member_call(const Expr& e) {
-  ValueVec items{typed("ref", Value::array({typed("var", S("internal")),
-                                            typed("string", S(e.some_key ? "member_3" : "member_2"))}))};
+  ValueVec items{typed(
+      "ref", Value::array({typed("var", S("internal")), typed("string", S(e.some_key ? "member_3" : "member_2"))}))};
   if (e.some_key) items.push_back(term_json(*e.some_key));
   items.push_back(term_json(*e.some_value));
   items.push_back(term_json(*e.some_domain));
@@ -253,10 +260,10 @@ Value expr_json(const Expr& e, size_t index) {
     ValueVec ws;
     for (const With& w : e.withs) {
       // The parser wraps a bare target (`with input as x`) in a ref; OPA keeps the var.
-      const Term& target = w.target->kind == TermKind::Ref && w.target->items.size() == 1 &&
-                                   w.target->items[0]->kind == TermKind::Var
-                               ? *w.target->items[0]
-                               : *w.target;
+      const Term& target =
+          w.target->kind == TermKind::Ref && w.target->items.size() == 1 && w.target->items[0]->kind == TermKind::Var
+              ? *w.target->items[0]
+              : *w.target;
       ws.push_back(Value::object({{S("target"), term_json(target)}, {S("value"), term_json(*w.value)}}));
     }
     o.emplace_back(S("with"), Value::array(std::move(ws)));
@@ -268,7 +275,8 @@ Value expr_json(const Expr& e, size_t index) {
 Value body_json(const Body& b, bool generated_if_empty) {
   ValueVec out;
   if (b.empty() && generated_if_empty)
-    out.push_back(Value::object({{S("index"), Value::integer(0)}, {S("terms"), typed("boolean", Value::true_value())}}));
+    out.push_back(
+        Value::object({{S("index"), Value::integer(0)}, {S("terms"), typed("boolean", Value::true_value())}}));
   for (size_t i = 0; i < b.size(); ++i) out.push_back(expr_json(b[i], i));
   return Value::array(std::move(out));
 }
@@ -277,8 +285,7 @@ bool ground(const Term& t) {
   switch (t.kind) {
     case TermKind::Scalar: return true;
     case TermKind::Array:
-    case TermKind::Set:
-      return std::all_of(t.items.begin(), t.items.end(), [](const TermPtr& x) { return ground(*x); });
+    case TermKind::Set: return std::all_of(t.items.begin(), t.items.end(), [](const TermPtr& x) { return ground(*x); });
     case TermKind::Object:
       return std::all_of(t.pairs.begin(), t.pairs.end(),
                          [](const auto& kv) { return ground(*kv.first) && ground(*kv.second); });

@@ -1,6 +1,7 @@
 // The public API (rego.h) over parser, compiler and evaluator.
 #include <chrono>
 
+#include "rego/annotations.h"
 #include "rego/compiler.h"
 #include "rego/eval.h"
 #include "rego/parser.h"
@@ -69,6 +70,13 @@ bool Engine::add_data(const Value& data, Errors& errors, const std::vector<std::
 }
 
 std::shared_ptr<const Policy> Engine::compile(Errors& errors) {
+  // OPA builds its annotation set (rejecting redeclared package/document annotations)
+  // before the other compiler stages.
+  std::vector<const Module*> mods;
+  for (const auto& m : impl_->modules) mods.push_back(m.get());
+  size_t before = errors.size();
+  check_annotation_redeclarations(mods, errors);
+  if (errors.size() > before) return nullptr;
   // Modules move into the policy; keep copies of nothing (the engine is spent).
   return compile_policy(std::move(impl_->modules), impl_->data, errors);
 }

@@ -1068,6 +1068,7 @@ class Evaluator {
       for (const Rule* clause = r.get(); clause; clause = clause->else_rule.get()) {
         bool produced = false;
         in_rule(node, r.get(), [&] {
+          bctx_.active_rule = clause;  // an else branch has annotations of its own (none)
           with_frame(r->frame_size, [&] {
             eval_body(clause->body, 0, [&]() -> bool {
               auto take = [&](const Value& v) -> bool {
@@ -1363,6 +1364,7 @@ class Evaluator {
       for (const Rule* clause = r.get(); clause; clause = clause->else_rule.get()) {
         bool produced = false;
         in_rule(fn, r.get(), [&] {
+          bctx_.active_rule = clause;
           function_clause(*r, *clause, fn, args, result, have, produced);
           return produced;
         });

@@ -1,9 +1,9 @@
 #include "rego/lexer.h"
 
-#include "rego/ast.h"
-
 #include <algorithm>
 #include <limits>
+
+#include "rego/ast.h"
 
 namespace confidant::rego {
 
@@ -64,8 +64,7 @@ Tok word_kind(std::string_view w, uint8_t& aux) {
 
 class Lexer {
  public:
-  Lexer(std::string_view src, std::vector<Token>& out, std::vector<MetadataBlock>* meta,
-        std::vector<Comment>* comments)
+  Lexer(std::string_view src, std::vector<Token>& out, std::vector<MetadataBlock>* meta, std::vector<Comment>* comments)
       : s_(src), out_(out), meta_(meta), comments_(comments) {}
 
   void run() {

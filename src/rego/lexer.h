@@ -106,7 +106,7 @@ struct MetadataBlock {
   uint32_t end_offset = 0;  // end of the block's last comment
   uint32_t row = 0;         // the `# METADATA` line
   uint32_t col = 1;
-  uint32_t lines = 0;       // YAML lines (rows row+1 .. row+lines)
+  uint32_t lines = 0;  // YAML lines (rows row+1 .. row+lines)
   std::string yaml;
 };
 

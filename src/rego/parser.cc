@@ -258,7 +258,10 @@ class Parser {
  public:
   Parser(std::string_view src, const std::string* file, const ParseOptions& opts, bool want_metadata,
          std::vector<Comment>* comments = nullptr)
-      : src_(src), file_(file), v1_(!opts.v0), max_depth_(opts.max_depth > 0 ? opts.max_depth : kDefaultMaxDepth),
+      : src_(src),
+        file_(file),
+        v1_(!opts.v0),
+        max_depth_(opts.max_depth > 0 ? opts.max_depth : kDefaultMaxDepth),
         annotations_(want_metadata && opts.annotations) {
     lex(src, toks_, want_metadata ? &meta_ : nullptr, comments);
     kw_ = v1_ ? kAllKeywords : 0;
@@ -516,7 +519,7 @@ class Parser {
   std::string take_metadata(uint32_t offset) {
     std::string out;
     while (meta_next_ < meta_.size() && meta_[meta_next_].end_offset <= offset)
-      out = std::move(meta_[meta_next_++].yaml);
+      out = meta_[meta_next_++].yaml;  // copied: attach_annotations reads the blocks again
     return out;
   }
   bool to_value(const Term& t, Value& out);

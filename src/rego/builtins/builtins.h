@@ -114,5 +114,6 @@ void register_tokens(BuiltinRegistry& r);       // tokens.cc: io.jwt.*
 void register_x509(BuiltinRegistry& r);         // x509.cc: crypto.x509.*, crypto.parse_private_keys
 void register_graphql(BuiltinRegistry& r);      // graphql.cc: graphql.*
 void register_aws(BuiltinRegistry& r);          // aws.cc: providers.aws.sign_req
+void register_rego_meta(BuiltinRegistry& r);    // rego_meta.cc: rego.metadata.*, rego.parse_module
 
 }  // namespace confidant::rego

@@ -41,6 +41,7 @@ const BuiltinRegistry& BuiltinRegistry::global() {
     register_x509(r);
     register_graphql(r);
     register_aws(r);
+    register_rego_meta(r);
     return r;
   }();
   return reg;
