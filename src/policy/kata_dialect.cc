@@ -73,12 +73,20 @@ State KataPolicy::initial_state() const {
 }
 
 const rego::Query* KataPolicy::query_for(std::string_view request, const Value& state, std::string& error) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto& docs = state.object_items();
+  bool same_keys = docs.size() == query_keys_.size();
+  for (size_t i = 0; same_keys && i < docs.size(); ++i) same_keys = docs[i].first.str() == query_keys_[i];
+  if (!same_keys) {
+    queries_.clear();
+    query_keys_.clear();
+    for (const auto& [key, _] : docs) query_keys_.push_back(key.str());
+  }
+  auto it = queries_.find(std::string(request));
+  if (it != queries_.end()) return it->second.get();
   // The request sees the state's documents under data (data.pstate, ...).
   std::string text = std::string("data.") + kPackage + "." + std::string(request) + " with input as input.r";
-  for (const auto& [key, _] : state.object_items()) text += " with data." + key.str() + " as input.s." + key.str();
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = queries_.find(text);
-  if (it != queries_.end()) return it->second.get();
+  for (const auto& key : query_keys_) text += " with data." + key + " as input.s." + key;
   rego::Errors errs;
   auto q = rego::Query::prepare(compiled_, text, errs, true);
   if (!q) {
@@ -86,7 +94,7 @@ const rego::Query* KataPolicy::query_for(std::string_view request, const Value& 
     return nullptr;
   }
   if (queries_.size() >= kMaxCachedQueries) queries_.clear();
-  return (queries_[text] = std::move(q)).get();
+  return (queries_[std::string(request)] = std::move(q)).get();
 }
 
 void KataPolicy::enforce(std::string_view request, const Value& input, const State& state, Decision& d,
@@ -138,9 +146,12 @@ void KataPolicy::enforce(std::string_view request, const Value& input, const Sta
     return deny("the policy's " + ep + " is neither a boolean nor {allowed, ops}");
   }
 
-  std::string printed;
-  for (const auto& line : d.prints) printed += (printed.empty() ? "" : " ") + line;
   if (!allowed && !allow_failing_) {
+    std::string printed;
+    for (const auto& line : d.prints) {
+      if (!printed.empty()) printed += ' ';
+      printed += line;
+    }
     d.allowed = false;
     d.reasons.clear();
     d.message = ep + " is blocked by policy: " + printed;

@@ -8,6 +8,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
+#include <vector>
 #include <string>
 
 #include "policy/aci_dialect.h"
@@ -38,7 +40,10 @@ class KataPolicy : public CompiledPolicy {
   std::shared_ptr<const rego::Policy> compiled_;
   bool allow_failing_ = false;
   mutable std::mutex mu_;
-  mutable std::map<std::string, std::unique_ptr<rego::Query>> queries_;  // by query text
+  // Prepared queries for the state documents' names in `query_keys_` (they change only when
+  // the policy's state operations add a document), by request name.
+  mutable std::vector<std::string> query_keys_;
+  mutable std::unordered_map<std::string, std::unique_ptr<rego::Query>> queries_;
 };
 
 }  // namespace confidant::policy

@@ -223,6 +223,7 @@ size_t Value::size() const {
 }
 const Value* Value::get(const Value& key) const {
   if (kind_ != Kind::Object) return nullptr;
+  if (key.kind() == Kind::String) return get(std::string_view(key.str()));  // no generic compare
   const auto& items = object_items();
   auto it = std::lower_bound(items.begin(), items.end(), key,
                              [](const auto& kv, const Value& k) { return compare(kv.first, k) < 0; });

@@ -3,6 +3,9 @@
 #include <array>
 #include <bitset>
 #include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
 
 namespace confidant::rego {
 
@@ -33,8 +36,9 @@ bool is_plain_ascii(char c) {
 
 // One fixed-width step: a set of accepted bytes, `count` times in a row.
 struct Token {
-  std::bitset<128> accept;
+  std::bitset<128> accept;  // unused for a literal
   size_t count = 1;
+  int literal = -1;  // the byte, when the token is one literal byte
 };
 
 // `[...]`: literals, ranges and escaped punctuation; no negation, no named classes.
@@ -97,10 +101,10 @@ bool next_token(std::string_view p, size_t& i, Token& t) {
     if (i < p.size() && p[i] == '{' && !parse_count(p, i, t)) return false;
   } else if (c == '\\') {
     if (i + 1 >= p.size() || !is_ascii_punct(p[i + 1])) return false;
-    t.accept.set(static_cast<size_t>(p[i + 1]));
+    t.literal = p[i + 1];
     i += 2;
   } else if (is_plain_ascii(c) && !is_meta(c)) {
-    t.accept.set(static_cast<size_t>(c));
+    t.literal = c;
     ++i;
   } else {
     return false;
@@ -108,37 +112,60 @@ bool next_token(std::string_view p, size_t& i, Token& t) {
   return !(i < p.size() && is_quantifier(p[i]));
 }
 
-// Calls `f(token)` for each token of `p` (anchors already removed) until it returns false.
-// Returns false when `p` is outside the simple subset, true otherwise (also when stopped:
-// the rest is still checked, as only a simple pattern's answer is ours to give).
-template <class F>
-bool for_each_token(std::string_view p, F&& f) {
-  bool stopped = false;
-  size_t n = 0;
-  for (size_t i = 0; i < p.size();) {
-    if (++n > kMaxTokens) return false;
-    Token t;
-    if (!next_token(p, i, t)) return false;
-    if (!stopped && !f(t)) stopped = true;
-  }
-  return true;
-}
+// A validated pattern as runs of literal bytes and counted classes, matched with memcmp
+// and bitset tests: each pattern is parsed once per call, not once per candidate position.
+struct Program {
+  struct Piece {
+    uint32_t lit_begin = 0, lit_len = 0;  // a literal run in `lits`, or
+    uint32_t cls = 0, count = 0;          // classes[cls], `count` times (lit_len == 0)
+  };
+  std::string lits;
+  std::vector<std::bitset<128>> classes;
+  std::vector<Piece> pieces;
+  size_t width = 0;
 
-// Whether the (already validated) tokens match `text` starting at `at`.
-bool matches_at(std::string_view p, std::string_view text, size_t at) {
-  bool ok = true;
-  for_each_token(p, [&](const Token& t) {
-    for (size_t k = 0; k < t.count; ++k, ++at) {
-      auto u = static_cast<unsigned char>(text[at]);
-      if (u >= 128 || !t.accept.test(u)) {
-        ok = false;
-        return false;
+  bool parse(std::string_view p) {
+    size_t n = 0;
+    for (size_t i = 0; i < p.size();) {
+      if (++n > kMaxTokens) return false;
+      Token t;
+      if (!next_token(p, i, t)) return false;
+      width += t.count;
+      if (t.literal >= 0) {  // extend the literal run
+        if (pieces.empty() || pieces.back().lit_len == 0) {
+          Piece piece;
+          piece.lit_begin = static_cast<uint32_t>(lits.size());
+          pieces.push_back(piece);
+        }
+        lits.push_back(static_cast<char>(t.literal));
+        ++pieces.back().lit_len;
+      } else {
+        Piece piece;
+        piece.cls = static_cast<uint32_t>(classes.size());
+        piece.count = static_cast<uint32_t>(t.count);
+        classes.push_back(t.accept);
+        pieces.push_back(piece);
       }
     }
     return true;
-  });
-  return ok;
-}
+  }
+
+  bool matches_at(std::string_view text, size_t at) const {
+    for (const Piece& piece : pieces) {
+      if (piece.lit_len) {
+        if (text.compare(at, piece.lit_len, lits.data() + piece.lit_begin, piece.lit_len) != 0) return false;
+        at += piece.lit_len;
+        continue;
+      }
+      const auto& accept = classes[piece.cls];
+      for (uint32_t k = 0; k < piece.count; ++k, ++at) {
+        auto u = static_cast<unsigned char>(text[at]);
+        if (u >= 128 || !accept.test(u)) return false;
+      }
+    }
+    return true;
+  }
+};
 
 }  // namespace
 
@@ -157,18 +184,31 @@ std::optional<bool> simple_regex_match(std::string_view p, std::string_view text
       p.remove_suffix(1);
     }
   }
-  size_t width = 0;
-  if (!for_each_token(p, [&](const Token& t) {
-        width += t.count;
-        return true;
-      }))
-    return std::nullopt;
+  // Per-request patterns recur across requests (a CopyFile pattern is the same for every
+  // file): a small direct-mapped cache per thread keeps their parsed programs.
+  struct Slot {
+    std::string pattern;
+    Program prog;
+    bool simple = false;
+    bool used = false;
+  };
+  thread_local std::array<Slot, 64> cache;
+  Slot& slot = cache[std::hash<std::string_view>{}(p) % cache.size()];
+  if (!slot.used || slot.pattern != p) {
+    slot.pattern.assign(p);
+    slot.prog = Program();
+    slot.simple = slot.prog.parse(p);
+    slot.used = true;
+  }
+  if (!slot.simple) return std::nullopt;
+  const Program& prog = slot.prog;
+  size_t width = prog.width;
   if (width > text.size()) return false;
-  if (begin && end) return width == text.size() && matches_at(p, text, 0);
-  if (begin) return matches_at(p, text, 0);
-  if (end) return matches_at(p, text, text.size() - width);
+  if (begin && end) return width == text.size() && prog.matches_at(text, 0);
+  if (begin) return prog.matches_at(text, 0);
+  if (end) return prog.matches_at(text, text.size() - width);
   for (size_t at = 0; at + width <= text.size(); ++at)
-    if (matches_at(p, text, at)) return true;
+    if (prog.matches_at(text, at)) return true;
   return false;
 }
 
