@@ -553,7 +553,7 @@ class Compiler {
       target->kind = CallTarget::Walk;
       target->arity = 1;
       if (nargs != 1 && nargs != 2) error(codes::kType, call.loc, "walk: arity mismatch");
-    } else if (const BuiltinInfo* b = builtins_.find(name)) {
+    } else if (const BuiltinInfo* b = builtins_.find(name); b && !(b->deprecated && env.module->rego_v1)) {
       target->kind = CallTarget::Builtin;
       target->builtin = b;
       target->arity = b->arity;
@@ -1201,11 +1201,12 @@ class Compiler {
 
   // ---- queries -------------------------------------------------------------------
 
-  bool compile_query_body(Body& body, CompiledQuery& out) {
+  bool compile_query_body(Body& body, CompiledQuery& out, bool v0) {
     Frame frame;
     cur_frame_ = &frame;
     reported_.clear();
     Module dummy;
+    dummy.rego_v1 = !v0;
     ModuleEnv env;
     env.module = &dummy;
     Scope scope;
@@ -1259,7 +1260,7 @@ bool compile_query(const Policy& policy, Body body, CompiledQuery& out, Errors& 
   const BuiltinRegistry& reg = opts.builtins ? *opts.builtins : BuiltinRegistry::global();
   out.body = std::move(body);
   Compiler c(const_cast<Policy&>(policy), errors, reg, out.targets);
-  return c.compile_query_body(out.body, out);
+  return c.compile_query_body(out.body, out, opts.v0);
 }
 
 }  // namespace confidant::rego

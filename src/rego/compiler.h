@@ -66,6 +66,7 @@ constexpr int32_t kDataSlot = -3;
 
 struct CompileOptions {
   const BuiltinRegistry* builtins = nullptr;  // default: the global registry
+  bool v0 = false;                            // queries: parsed as Rego v0 (deprecated builtins allowed)
 };
 
 // Takes ownership of the modules. Returns null and fills errors on failure.

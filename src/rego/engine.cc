@@ -108,7 +108,9 @@ std::unique_ptr<Query> Query::prepare(std::shared_ptr<const Policy> policy, std:
   }
   impl->q.file = pq.file;
   impl->q.source = pq.source;
-  if (!compile_query(*policy, std::move(pq.body), impl->q, errors)) return nullptr;
+  CompileOptions co;
+  co.v0 = v0;
+  if (!compile_query(*policy, std::move(pq.body), impl->q, errors, co)) return nullptr;
   return std::unique_ptr<Query>(new Query(std::move(impl)));
 }
 

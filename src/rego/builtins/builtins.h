@@ -60,11 +60,13 @@ struct BuiltinInfo {
   int arity = 0;      // number of arguments (the result is not counted)
   BuiltinFn fn = nullptr;
   bool deterministic = true;
+  bool deprecated = false;  // offered to Rego v0 only (OPA 1.x: not in v1's capabilities)
 };
 
 class BuiltinRegistry {
  public:
   void add(std::string name, int arity, BuiltinFn fn, bool deterministic = true);
+  void add_deprecated(std::string name, int arity, BuiltinFn fn);
   const BuiltinInfo* find(std::string_view name) const;
   const std::unordered_map<std::string, BuiltinInfo>& all() const { return table_; }
 
@@ -114,6 +116,7 @@ void register_tokens(BuiltinRegistry& r);       // tokens.cc: io.jwt.*
 void register_x509(BuiltinRegistry& r);         // x509.cc: crypto.x509.*, crypto.parse_private_keys
 void register_graphql(BuiltinRegistry& r);      // graphql.cc: graphql.*
 void register_aws(BuiltinRegistry& r);          // aws.cc: providers.aws.sign_req
-void register_rego_meta(BuiltinRegistry& r);    // rego_meta.cc: rego.metadata.*, rego.parse_module
+void register_rego_meta(BuiltinRegistry& r);     // rego_meta.cc: rego.metadata.*, rego.parse_module
+void register_deprecated(BuiltinRegistry& r);    // deprecated.cc: all, any, cast_*, re_match, ... (v0 only)
 
 }  // namespace confidant::rego

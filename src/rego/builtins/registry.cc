@@ -11,6 +11,12 @@ void BuiltinRegistry::add(std::string name, int arity, BuiltinFn fn, bool determ
   table_[std::move(name)] = std::move(info);
 }
 
+void BuiltinRegistry::add_deprecated(std::string name, int arity, BuiltinFn fn) {
+  std::string key = name;
+  add(std::move(name), arity, fn);
+  table_[key].deprecated = true;
+}
+
 const BuiltinInfo* BuiltinRegistry::find(std::string_view name) const {
   auto it = table_.find(std::string(name));
   return it == table_.end() ? nullptr : &it->second;
@@ -42,6 +48,7 @@ const BuiltinRegistry& BuiltinRegistry::global() {
     register_graphql(r);
     register_aws(r);
     register_rego_meta(r);
+    register_deprecated(r);
     return r;
   }();
   return reg;
