@@ -72,23 +72,12 @@ State KataPolicy::initial_state() const {
   return State{Value::object({{Value::string("pstate"), Value::empty_object()}}), Value::empty_object()};
 }
 
-const rego::Query* KataPolicy::query_for(std::string_view request, const Value& state, std::string& error) const {
+const rego::Query* KataPolicy::query_for(std::string_view request, std::string& error) const {
   std::lock_guard<std::mutex> lock(mu_);
-  const auto& docs = state.object_items();
-  bool same_keys = docs.size() == query_keys_.size();
-  for (size_t i = 0; same_keys && i < docs.size(); ++i) same_keys = docs[i].first.str() == query_keys_[i];
-  if (!same_keys) {
-    queries_.clear();
-    query_keys_.clear();
-    for (const auto& [key, _] : docs) query_keys_.push_back(key.str());
-  }
   auto it = queries_.find(std::string(request));
   if (it != queries_.end()) return it->second.get();
-  // The request sees the state's documents under data (data.pstate, ...).
-  std::string text = std::string("data.") + kPackage + "." + std::string(request) + " with input as input.r";
-  for (const auto& key : query_keys_) text += " with data." + key + " as input.s." + key;
   rego::Errors errs;
-  auto q = rego::Query::prepare(compiled_, text, errs, true);
+  auto q = rego::Query::prepare(compiled_, std::string("data.") + kPackage + "." + std::string(request), errs, true);
   if (!q) {
     error = rego::to_string(errs);
     return nullptr;
@@ -109,12 +98,14 @@ void KataPolicy::enforce(std::string_view request, const Value& input, const Sta
   if (std::string shape = check_input_shape(input, options_.input_limits); !shape.empty()) return deny(shape);
 
   std::string error;
-  const rego::Query* q = query_for(request, state.doc, error);
+  const rego::Query* q = query_for(request, error);
   if (!q) return deny("cannot query the policy: " + error);
-  Value doc = Value::object_sorted({{Value::string("r"), input}, {Value::string("s"), state.doc}});
+  // The request is the input; the state's documents are base documents (data.pstate, ...).
+  rego::EvalOptions opts = eval_options(options_, input, &d.prints);
+  opts.base_documents = state.doc;
   rego::Errors errs;
   Value v;
-  if (!q->eval_value(eval_options(options_, std::move(doc), &d.prints), v, errs)) {
+  if (!q->eval_value(opts, v, errs)) {
     return deny("policy evaluation failed: " + rego::to_string(errs));
   }
   d.result = v;

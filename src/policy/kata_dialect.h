@@ -33,16 +33,14 @@ class KataPolicy : public CompiledPolicy {
 
  private:
   KataPolicy() = default;
-  const rego::Query* query_for(std::string_view request, const rego::Value& state, std::string& error) const;
+  const rego::Query* query_for(std::string_view request, std::string& error) const;
 
   RegoSource source_;
   EnforcerOptions options_;
   std::shared_ptr<const rego::Policy> compiled_;
   bool allow_failing_ = false;
   mutable std::mutex mu_;
-  // Prepared queries for the state documents' names in `query_keys_` (they change only when
-  // the policy's state operations add a document), by request name.
-  mutable std::vector<std::string> query_keys_;
+  // Prepared queries by request name.
   mutable std::unordered_map<std::string, std::unique_ptr<rego::Query>> queries_;
 };
 

@@ -74,7 +74,7 @@ Location no_loc;
 
 class Evaluator {
  public:
-  Evaluator(const Policy& p, const EvalOptions& o) : policy_(p), opts_(o) {
+  Evaluator(const Policy& p, const EvalOptions& o) : policy_(p), opts_(o), data_root_(p.data) {
     input_ = o.input;
     bctx_.strict = o.strict_builtin_errors;
     bctx_.runtime = o.runtime;
@@ -104,6 +104,7 @@ class Evaluator {
   Evaluator& operator=(const Evaluator&) = delete;
 
   bool run(const CompiledQuery& q, QueryResult& out, Errors& errors) {
+    if (!add_base_documents(errors)) return false;
     std::vector<Value> frame(static_cast<size_t>(q.frame_size));
     fp_ = frame.data();
     std::vector<Value> expr_values(q.body.size());
@@ -143,6 +144,28 @@ class Evaluator {
   }
 
  private:
+  // EvalOptions::base_documents join the policy's base documents under data, at names the
+  // policy leaves free (no rules, no base data there).
+  bool add_base_documents(Errors& errors) {
+    const Value& docs = opts_.base_documents;
+    if (docs.is_undefined()) return true;
+    auto refuse = [&](std::string msg) {
+      RegoError e;
+      e.code = codes::kInternal;
+      e.message = std::move(msg);
+      errors.push_back(e);
+      return false;
+    };
+    if (!docs.is_object()) return refuse("base documents must be an object");
+    for (const auto& [key, doc] : docs.object_items()) {
+      if (!key.is_string()) return refuse("base document names must be strings, not " + to_json(key));
+      if (policy_.root->children.count(key.str()) || policy_.data.get(key))
+        return refuse("data." + key.str() + " is defined by the policy: it cannot be given as a base document");
+      data_root_ = upsert(data_root_, {key}, 0, doc);
+    }
+    return true;
+  }
+
   // ---- errors and limits -------------------------------------------------
   [[noreturn]] void fail(const char* code, const Location& loc, std::string msg) {
     RegoError e;
@@ -650,7 +673,7 @@ class Evaluator {
           if (input_.is_undefined()) return false;
           return k(input_);
         }
-        if (t.slot == kDataSlot) return k(materialize_data({}, policy_.root.get(), policy_.data));
+        if (t.slot == kDataSlot) return k(materialize_data({}, policy_.root.get(), data_root_));
         const Value& v = fp_[t.slot];
         if (v.is_undefined()) fail(codes::kInternal, t.loc, "var " + t.name + " is unbound");
         return k(v);
@@ -751,7 +774,7 @@ class Evaluator {
   bool eval_ref(const Term& ref, ValCont k) {
     const Term& head = *ref.items[0];
     if (head.kind == TermKind::Var) {
-      if (head.slot == kDataSlot) return eval_data_ref(ref, 1, policy_.root.get(), policy_.data, k);
+      if (head.slot == kDataSlot) return eval_data_ref(ref, 1, policy_.root.get(), data_root_, k);
       if (head.slot == kInputSlot) {
         if (input_.is_undefined()) return false;
         return walk(ref, 1, input_, k);
@@ -1599,6 +1622,7 @@ class Evaluator {
   std::unordered_map<const RuleNode*, bool> in_progress_;
   std::vector<std::pair<std::vector<Value>, Value>> data_overrides_;
   std::vector<Mock> mocks_;
+  Value data_root_;  // the policy's base documents and EvalOptions::base_documents
   uint64_t bodies_skipped_ = 0;  // rule bodies rule indexing did not enter
   std::unordered_map<std::string, std::unique_ptr<CallTarget>> fn_targets_;
   std::vector<Value>* query_values_ = nullptr;

@@ -99,6 +99,10 @@ struct EvalOptions {
   std::function<void(const std::string&)> print;
   Value runtime;  // opa.runtime() document
   EvalTrace trace;
+  // Documents added under data for this evaluation only, by top-level name ({"pstate": {...}}
+  // is data.pstate): cheaper than `with data.x as ...`. A name where the policy has rules or
+  // base data of its own fails the evaluation.
+  Value base_documents;
 };
 
 struct QueryResult {
