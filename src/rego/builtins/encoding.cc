@@ -872,6 +872,8 @@ Value json_is_valid(BuiltinContext&, std::span<const Value> a) {
 
 // Go's strconv.FormatFloat(f, 'g', -1, bits).
 std::string format_float_g(double f, bool float32) {
+  // Go converts to float32 first: a value beyond its range formats as +Inf/-Inf.
+  if (float32) f = static_cast<double>(static_cast<float>(f));
   if (std::isnan(f)) return "NaN";
   if (std::isinf(f)) return f > 0 ? "+Inf" : "-Inf";
   char buf[64];
