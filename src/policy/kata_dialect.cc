@@ -59,6 +59,11 @@ std::shared_ptr<const KataPolicy> KataPolicy::compile(RegoSource policy, const E
     error = rego::to_string(errs);
     return nullptr;
   }
+  // Every request's query is prepared now, not on its first request.
+  for (const std::string& name : rego::package_rules(*p->compiled_, kPackage)) {
+    std::string ignored;
+    if (identifier(name)) p->query_for(name, ignored);
+  }
   // Evaluated once per load with input {}, as the agent does; an error counts as false.
   if (auto q = rego::Query::prepare(p->compiled_, "data.agent_policy.AllowRequestsFailingPolicy", errs, true)) {
     Value v;

@@ -1253,6 +1253,11 @@ std::shared_ptr<Policy> compile_policy(std::vector<std::unique_ptr<Module>> modu
   if (!errors.empty()) return nullptr;
   if (!c.compile_all()) return nullptr;
   build_rule_index(policy->root.get());
+  std::function<void(RuleNode*)> number = [&](RuleNode* n) {
+    n->id = policy->node_count++;
+    for (auto& [name, child] : n->children) number(child.get());
+  };
+  number(policy->root.get());
   return policy;
 }
 

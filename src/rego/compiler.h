@@ -24,6 +24,7 @@ namespace confidant::rego {
 
 // A node of the rule tree: a name under data with the rules defined there.
 struct RuleNode {
+  uint32_t id = 0;  // dense, < Policy::node_count: indexes per-evaluation tables (memo)
   std::string name;
   std::vector<std::string> path;  // from the data root, e.g. {"agent_policy", "CreateContainerRequest"}
   std::map<std::string, std::unique_ptr<RuleNode>> children;
@@ -55,6 +56,7 @@ class Policy {
   Value data = Value::empty_object();  // base documents
   std::unique_ptr<RuleNode> root;
   std::vector<std::unique_ptr<Module>> modules;
+  uint32_t node_count = 0;  // RuleNodes in the tree (their ids are 0..node_count-1)
 
   // Node at a path (nullptr when no rule is defined there or below).
   const RuleNode* find(const std::vector<std::string>& path) const;

@@ -126,6 +126,22 @@ bool Query::eval_value(const EvalOptions& opts, Value& out, Errors& errors) cons
   return true;
 }
 
+std::vector<std::string> package_rules(const Policy& policy, std::string_view pkg) {
+  std::vector<std::string> path;
+  for (size_t start = 0; start <= pkg.size();) {
+    size_t dot = pkg.find('.', start);
+    if (dot == std::string_view::npos) dot = pkg.size();
+    path.emplace_back(pkg.substr(start, dot - start));
+    start = dot + 1;
+  }
+  std::vector<std::string> out;
+  const RuleNode* n = policy.find(path);
+  if (!n) return out;
+  for (const auto& [name, child] : n->children)
+    if (!child->is_function && (!child->rules.empty() || child->default_rule)) out.push_back(name);
+  return out;  // std::map order: sorted
+}
+
 bool parse_value_text(std::string_view text, Value& out, Errors& errors) {
   return parse_value(text, ParseOptions{}, out, errors);
 }

@@ -74,7 +74,8 @@ Location no_loc;
 
 class Evaluator {
  public:
-  Evaluator(const Policy& p, const EvalOptions& o) : policy_(p), opts_(o), data_root_(p.data) {
+  Evaluator(const Policy& p, const EvalOptions& o)
+      : policy_(p), opts_(o), data_root_(p.data) {
     input_ = o.input;
     bctx_.strict = o.strict_builtin_errors;
     bctx_.runtime = o.runtime;
@@ -89,7 +90,6 @@ class Evaluator {
     bctx_.policy = &policy_;
     if (o.trace.notes) bctx_.note = [this](std::string_view note) { record_note(note); };
     start_ = std::chrono::steady_clock::now();
-    memo_.emplace_back();
     char probe;
     stack_base_ = &probe;
     frames_ = &thread_frames();
@@ -98,8 +98,13 @@ class Evaluator {
       frames_ = own_frames_.get();
     }
     frames_->busy = true;
+    if (frames_->in_progress.size() < policy_.node_count) frames_->in_progress.resize(policy_.node_count);
+    push_memo();
   }
-  ~Evaluator() { frames_->busy = false; }
+  ~Evaluator() {
+    while (frames_->memo_top > 0) pop_memo();
+    frames_->busy = false;
+  }
   Evaluator(const Evaluator&) = delete;
   Evaluator& operator=(const Evaluator&) = delete;
 
@@ -144,6 +149,13 @@ class Evaluator {
   }
 
  private:
+  // Rule values of one `with` scope, by RuleNode::id; `touched` lists the ids set.
+  struct Memo {
+    std::vector<Value> values;
+    std::vector<uint8_t> done;
+    std::vector<uint32_t> touched;
+  };
+
   // EvalOptions::base_documents join the policy's base documents under data, at names the
   // policy leaves free (no rules, no base data there).
   bool add_base_documents(Errors& errors) {
@@ -161,8 +173,12 @@ class Evaluator {
       if (!key.is_string()) return refuse("base document names must be strings, not " + to_json(key));
       if (policy_.root->children.count(key.str()) || policy_.data.get(key))
         return refuse("data." + key.str() + " is defined by the policy: it cannot be given as a base document");
-      data_root_ = upsert(data_root_, {key}, 0, doc);
     }
+    if (policy_.data.is_object() && policy_.data.object_items().empty()) {
+      data_root_ = docs;  // the common case (a Kata policy has no base data): no copy
+      return true;
+    }
+    for (const auto& [key, doc] : docs.object_items()) data_root_ = upsert(data_root_, {key}, 0, doc);
     return true;
   }
 
@@ -552,13 +568,13 @@ class Evaluator {
           data_overrides_.emplace_back(path, m.value);
         }
       }
-      memo_.emplace_back();
+      push_memo();
     };
     auto restore = [&](Value in, auto ov, auto mk) {
       input_ = std::move(in);
       data_overrides_ = std::move(ov);
       mocks_ = std::move(mk);
-      memo_.pop_back();
+      pop_memo();
     };
     apply();
     auto mod_input = input_;
@@ -576,7 +592,7 @@ class Evaluator {
         input_ = ci;
         data_overrides_ = co;
         mocks_ = cm;
-        memo_.emplace_back();
+        push_memo();
         return s;
       };
       if (e.negated) {
@@ -1003,22 +1019,49 @@ class Evaluator {
 
   // ---- rules ----------------------------------------------------------------------
   Value node_value(const RuleNode* node, const Location& loc) {
-    auto& memo = memo_.back();
-    auto it = memo.find(node);
-    if (it != memo.end()) return it->second;
-    if (in_progress_.count(node)) fail(codes::kRecursion, loc, "rule " + node->display + " is recursive");
-    in_progress_[node] = true;
+    {
+      Memo& memo = current_memo();
+      if (memo.done[node->id]) return memo.values[node->id];
+    }
+    auto& in_progress = frames_->in_progress;
+    if (in_progress[node->id]) fail(codes::kRecursion, loc, "rule " + node->display + " is recursive");
+    in_progress[node->id] = 1;
     Value v;
     try {
       v = compute_node(node);
     } catch (...) {
-      in_progress_.erase(node);
+      in_progress[node->id] = 0;
       throw;
     }
-    in_progress_.erase(node);
-    memo_.back()[node] = v;
+    in_progress[node->id] = 0;
+    Memo& memo = current_memo();  // computing may have pushed scopes (and moved this one)
+    memo.values[node->id] = v;
+    memo.done[node->id] = 1;
+    memo.touched.push_back(node->id);
     return v;
   }
+
+  // Memo scopes live in the thread's FrameStack and are reused, cleared entry by entry:
+  // no allocation per evaluation (a large one would also make glibc consolidate the
+  // previous request's freed chunks inside this one).
+  void push_memo() {
+    auto& memos = frames_->memos;
+    if (frames_->memo_top == memos.size()) memos.emplace_back();
+    Memo& m = memos[frames_->memo_top++];
+    if (m.values.size() < policy_.node_count) {
+      m.values.resize(policy_.node_count);
+      m.done.resize(policy_.node_count);
+    }
+  }
+  void pop_memo() {
+    Memo& m = frames_->memos[--frames_->memo_top];
+    for (uint32_t id : m.touched) {
+      m.values[id] = Value();
+      m.done[id] = 0;
+    }
+    m.touched.clear();
+  }
+  Memo& current_memo() { return frames_->memos[frames_->memo_top - 1]; }
 
   // Runs `fn` with a fresh frame of `size` slots.
   template <class F>
@@ -1618,8 +1661,7 @@ class Evaluator {
   Value input_;
   Value* fp_ = nullptr;
   std::vector<Value*> trail_;
-  std::vector<std::unordered_map<const RuleNode*, Value>> memo_;
-  std::unordered_map<const RuleNode*, bool> in_progress_;
+
   std::vector<std::pair<std::vector<Value>, Value>> data_overrides_;
   std::vector<Mock> mocks_;
   Value data_root_;  // the policy's base documents and EvalOptions::base_documents
@@ -1647,6 +1689,9 @@ class Evaluator {
   // reset to undefined by the trail before a frame is popped).
   struct FrameStack {
     std::vector<Value> slots = std::vector<Value>(4096);
+    std::vector<Memo> memos;          // memo scopes, [0, memo_top) in use
+    size_t memo_top = 0;
+    std::vector<uint8_t> in_progress;  // by RuleNode::id; all zero between evaluations
     bool busy = false;
   };
   static FrameStack& thread_frames() {

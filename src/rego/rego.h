@@ -149,4 +149,8 @@ class Query {
 // Parses a Rego term as a value (e.g. conformance `input_term`).
 bool parse_value_text(std::string_view text, Value& out, Errors& errors);
 
+// The names of the rules (not functions) defined directly in package `pkg` ("a.b"), sorted:
+// the entry points a caller may prepare queries for ahead of time.
+std::vector<std::string> package_rules(const Policy& policy, std::string_view pkg);
+
 }  // namespace confidant::rego
