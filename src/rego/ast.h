@@ -77,6 +77,11 @@ struct Term {
   bool ground = false;         // no variables, refs or calls: `constant` holds its value
   Value constant;              // value of a ground term
   const void* target = nullptr;  // Call: the resolved builtin or function (compiler-private)
+  // Ref `data.a.b...`: the RuleNode its leading string keys reach when that node holds rules
+  // and nothing else can answer there (no base document, no nodes below), and the index of
+  // the item after it; the evaluator then reads the rule's value directly.
+  mutable const void* data_node = nullptr;
+  mutable uint32_t data_next = 0;
 };
 
 struct With {

@@ -1122,6 +1122,7 @@ class Compiler {
       } else if (n) {
         add_subtree(n, deps);
       }
+      annotate_data_node(t, n, i);
     } else if (t.kind == TermKind::Var && t.slot == kDataSlot) {
       add_subtree(policy_.root.get(), deps);
     }
@@ -1142,6 +1143,22 @@ class Compiler {
     if (t.head) deps_term(*t.head, deps);
     if (t.body) deps_body(*t.body, deps);
   }
+  // Term::data_node for a data ref whose string keys items[1..last] reach rule node `n`.
+  void annotate_data_node(const Term& t, const RuleNode* n, size_t last) {
+    t.data_node = nullptr;
+    if (!n || last >= t.items.size() || n->is_function || !n->children.empty()) return;
+    if (n->rules.empty() && !n->default_rule) return;
+    const Value* base = &policy_.data;  // a base document along the way would win
+    for (size_t j = 1; j <= last; ++j) {
+      const Term& p = *t.items[j];
+      if (p.kind != TermKind::Scalar || !p.value.is_string()) return;
+      if (base && !(base = base->is_object() ? base->get(p.value) : nullptr)) break;
+    }
+    if (base) return;
+    t.data_node = n;
+    t.data_next = static_cast<uint32_t>(last + 1);
+  }
+
   void add_subtree(const RuleNode* n, std::set<const RuleNode*>& deps) {
     if (!n->rules.empty() || n->default_rule) deps.insert(n);
     for (auto& [k, c] : n->children)

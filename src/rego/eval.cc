@@ -790,7 +790,15 @@ class Evaluator {
   bool eval_ref(const Term& ref, ValCont k) {
     const Term& head = *ref.items[0];
     if (head.kind == TermKind::Var) {
-      if (head.slot == kDataSlot) return eval_data_ref(ref, 1, policy_.root.get(), data_root_, k);
+      if (head.slot == kDataSlot) {
+        if (ref.data_node && data_overrides_.empty()) {  // resolved by the compiler
+          const auto* node = static_cast<const RuleNode*>(ref.data_node);
+          Value v = node_value(node, ref.loc);
+          if (v.is_undefined()) return false;
+          return walk(ref, ref.data_next, v, k);
+        }
+        return eval_data_ref(ref, 1, policy_.root.get(), data_root_, k);
+      }
       if (head.slot == kInputSlot) {
         if (input_.is_undefined()) return false;
         return walk(ref, 1, input_, k);
