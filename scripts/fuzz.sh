@@ -38,5 +38,15 @@ for i in range(256):
     cp $shared/vectors/google-go-sev-guest/vcek_milan.der $shared/vectors/virtee-sev/vcek_turin.der "$dir/" 2>/dev/null || true
   fi
   echo "== $t for ${secs}s"
-  "./build-fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 "$dir" 2>&1 | tail -5
+  # A finding stops that target, not the queue; crash files land in fuzz/findings/.
+  mkdir -p fuzz/findings
+  if ! "./build-fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+      -artifact_prefix=fuzz/findings/ "$dir" >"fuzz/findings/$t.log" 2>&1; then
+    failed="${failed:-} $t"
+  fi
+  tail -5 "fuzz/findings/$t.log"
 done
+if [ -n "${failed:-}" ]; then
+  echo "findings in:$failed (see fuzz/findings/)"
+  exit 1
+fi
