@@ -106,6 +106,7 @@ void KataPolicy::enforce(std::string_view request, const Value& input, const Sta
   const rego::Query* q = query_for(request, error);
   if (!q) return deny("cannot query the policy: " + error);
   // The request is the input; the state's documents are base documents (data.pstate, ...).
+  d.prints.reserve(16);  // genpolicy rules print a few lines for most requests
   rego::EvalOptions opts = eval_options(options_, input, &d.prints);
   opts.base_documents = state.doc;
   rego::Errors errs;

@@ -233,6 +233,15 @@ const Value* Value::get(const Value& key) const {
 const Value* Value::get(std::string_view key) const {
   if (kind_ != Kind::Object) return nullptr;
   const auto& items = object_items();
+  // Most objects are small: a scan that rejects on length beats a binary search.
+  if (items.size() <= 12) {
+    for (const auto& kv : items) {
+      if (kv.first.kind_ != Kind::String) continue;
+      const std::string& k = static_cast<const StringNode*>(kv.first.u_.p)->s;
+      if (k.size() == key.size() && std::memcmp(k.data(), key.data(), key.size()) == 0) return &kv.second;
+    }
+    return nullptr;
+  }
   // Strings sort after null/bool/number keys and before collections.
   auto it = std::lower_bound(items.begin(), items.end(), key, [](const auto& kv, std::string_view k) {
     if (kv.first.kind() != Kind::String) return kv.first.kind() < Kind::String;
