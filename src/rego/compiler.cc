@@ -1232,6 +1232,8 @@ class Compiler {
     if (!errors_.empty()) return false;
     SlotSet safe;
     if (!reorder(body, safe, Location{})) return false;
+    std::set<const RuleNode*> unused;  // the walk also resolves static data refs to rule nodes
+    deps_body(body, unused);
     out.frame_size = frame.next;
     for (auto& [name, slot] : scope.vars)
       if (name.rfind("__", 0) != 0) out.user_vars.emplace_back(name, slot);

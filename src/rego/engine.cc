@@ -120,8 +120,8 @@ bool Query::eval(const EvalOptions& opts, QueryResult& out, Errors& errors) cons
 }
 
 bool Query::eval_value(const EvalOptions& opts, Value& out, Errors& errors) const {
-  QueryResult r;
-  if (!eval(opts, r, errors)) return false;
+  QueryResult r;  // without the expression texts: only the value is wanted
+  if (!evaluate_query(*impl_->policy, impl_->q, opts, r, errors)) return false;
   out = r.rows.empty() || r.rows[0].expressions.empty() ? Value() : r.rows[0].expressions[0];
   return true;
 }
