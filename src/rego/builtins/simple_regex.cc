@@ -160,7 +160,7 @@ struct Program {
       const auto& accept = classes[piece.cls];
       for (uint32_t k = 0; k < piece.count; ++k, ++at) {
         auto u = static_cast<unsigned char>(text[at]);
-        if (u >= 128 || !accept.test(u)) return false;
+        if (u >= 128 || !accept[u]) return false;  // u < 128: no bounds check needed
       }
     }
     return true;
@@ -193,7 +193,10 @@ std::optional<bool> simple_regex_match(std::string_view p, std::string_view text
     bool used = false;
   };
   thread_local std::array<Slot, 64> cache;
-  Slot& slot = cache[std::hash<std::string_view>{}(p) % cache.size()];
+  // A cheap slot choice (length and a few bytes): a collision only costs a re-parse.
+  size_t h = p.size() * 31;
+  if (!p.empty()) h += static_cast<unsigned char>(p[p.size() / 2]) * 7 + static_cast<unsigned char>(p.back());
+  Slot& slot = cache[h % cache.size()];
   if (!slot.used || slot.pattern != p) {
     slot.pattern.assign(p);
     slot.prog = Program();
