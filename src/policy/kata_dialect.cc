@@ -79,7 +79,7 @@ State KataPolicy::initial_state() const {
 
 const rego::Query* KataPolicy::query_for(std::string_view request, std::string& error) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = queries_.find(std::string(request));
+  auto it = queries_.find(request);
   if (it != queries_.end()) return it->second.get();
   rego::Errors errs;
   auto q = rego::Query::prepare(compiled_, std::string("data.") + kPackage + "." + std::string(request), errs, true);

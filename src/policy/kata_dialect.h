@@ -41,7 +41,11 @@ class KataPolicy : public CompiledPolicy {
   bool allow_failing_ = false;
   mutable std::mutex mu_;
   // Prepared queries by request name.
-  mutable std::unordered_map<std::string, std::unique_ptr<rego::Query>> queries_;
+  struct NameHash {
+    using is_transparent = void;  // lookups by string_view, without a string per request
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  mutable std::unordered_map<std::string, std::unique_ptr<rego::Query>, NameHash, std::equal_to<>> queries_;
 };
 
 }  // namespace confidant::policy

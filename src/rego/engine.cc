@@ -120,10 +120,11 @@ bool Query::eval(const EvalOptions& opts, QueryResult& out, Errors& errors) cons
 }
 
 bool Query::eval_value(const EvalOptions& opts, Value& out, Errors& errors) const {
-  QueryResult r;  // without the expression texts: only the value is wanted
-  if (!evaluate_query(*impl_->policy, impl_->q, opts, r, errors)) return false;
-  out = r.rows.empty() || r.rows[0].expressions.empty() ? Value() : r.rows[0].expressions[0];
-  return true;
+  QueryResult r;  // no rows, no expression texts: only the first value is wanted
+  out = Value();
+  if (evaluate_query(*impl_->policy, impl_->q, opts, r, errors, &out)) return true;
+  out = Value();
+  return false;
 }
 
 std::vector<std::string> package_rules(const Policy& policy, std::string_view pkg) {

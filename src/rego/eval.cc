@@ -108,7 +108,9 @@ class Evaluator {
   Evaluator(const Evaluator&) = delete;
   Evaluator& operator=(const Evaluator&) = delete;
 
-  bool run(const CompiledQuery& q, QueryResult& out, Errors& errors) {
+  // `first`: only the first expression of the first solution is wanted (eval_value): no
+  // rows are built, the solutions are still all enumerated (same errors).
+  bool run(const CompiledQuery& q, QueryResult& out, Errors& errors, Value* first = nullptr) {
     if (!add_base_documents(errors)) return false;
     std::vector<Value> frame(static_cast<size_t>(q.frame_size));
     fp_ = frame.data();
@@ -126,6 +128,10 @@ class Evaluator {
     } profile_out{this, out};
     try {
       eval_body(q.body, 0, [&]() -> bool {
+        if (first) {
+          if (first->is_undefined() && !expr_values.empty()) *first = expr_values[0];
+          return false;
+        }
         QueryResult::Row row;
         row.expressions = expr_values;
         for (const auto& [name, slot] : q.user_vars) {
@@ -1714,9 +1720,9 @@ class Evaluator {
 }  // namespace
 
 bool evaluate_query(const Policy& policy, const CompiledQuery& q, const EvalOptions& opts, QueryResult& out,
-                    Errors& errors) {
+                    Errors& errors, Value* first) {
   Evaluator ev(policy, opts);
-  return ev.run(q, out, errors);
+  return ev.run(q, out, errors, first);
 }
 
 }  // namespace confidant::rego

@@ -16,6 +16,7 @@ namespace confidant::rego {
 // Evaluates `q` and appends one row per solution. Errors (conflicts, strict
 // builtin errors, limits) end the evaluation and are returned in `errors`.
 bool evaluate_query(const Policy& policy, const CompiledQuery& q, const EvalOptions& opts, QueryResult& out,
-                    Errors& errors);
+                    Errors& errors,
+                    Value* first = nullptr);
 
 }  // namespace confidant::rego
