@@ -549,6 +549,7 @@ class Compiler {
       target->arity = it->second.second;
     } else if (name == "print") {
       target->kind = CallTarget::Print;
+      target->print_prefix = (call.loc.file ? *call.loc.file : std::string()) + ":" + std::to_string(call.loc.row) + ": ";
     } else if (name == "walk") {
       target->kind = CallTarget::Walk;
       target->arity = 1;

@@ -82,6 +82,7 @@ struct CallTarget {
   const RuleNode* function = nullptr;
   std::string name;  // as written / full path, for messages and `with` mocking
   int arity = 0;
+  std::string print_prefix;  // Print: "<file>:<row>: ", the start of each line it prints
 };
 
 // A compiled query body: its own frame, resolved against a policy.

@@ -1532,9 +1532,40 @@ class Evaluator {
   // combination, strings unquoted; always true.
   bool eval_print(const Term& call, ValCont k) {
     if (opts_.print) {
-      // Each argument's values, kept as Values (no copies of strings) and
-      // formatted straight into one line buffer: policies print tens of KB per
-      // request, so this path avoids per-value strings.
+      const auto* target = static_cast<const CallTarget*>(call.target);
+      // Fast path: every argument has one value (or none), so the line is formatted as the
+      // arguments are evaluated. An argument with several values (`print(xs[_])`) prints
+      // one line per combination: the general path below.
+      std::string& line = print_line_;
+      line = target->print_prefix;
+      bool single = true;
+      for (size_t i = 1; i < call.items.size() && single; ++i) {
+        if (i > 1) line += ' ';
+        const size_t arg_start = line.size();
+        size_t count = 0;
+        size_t m = mark();
+        try {
+          eval_term(*call.items[i], [&](const Value& v) -> bool {
+            if (count++ == 0) {
+              if (v.is_string())
+                line += v.str();
+              else
+                append_rego(line, v);
+            }
+            return count > 1;
+          });
+        } catch (const EvalError&) {
+          count = 0;  // as undefined, like the general path (drop any partial text)
+          line.resize(arg_start);
+        }
+        undo(m);
+        if (count == 0) line += "<undefined>";
+        single = count <= 1;
+      }
+      if (single) {
+        opts_.print(line);
+        return k(Value::true_value());
+      }
       SmallVec<SmallVec<Value, 1>, 6> parts(0);
       for (size_t i = 1; i < call.items.size(); ++i) {
         SmallVec<Value, 1> vals(0);
@@ -1550,12 +1581,7 @@ class Evaluator {
         undo(m);
         parts.push_back(std::move(vals));
       }
-      std::string& line = print_line_;
-      line.clear();
-      if (call.loc.file) line += *call.loc.file;
-      line += ':';
-      line += std::to_string(call.loc.row);
-      line += ": ";
+      line = target->print_prefix;
       const size_t prefix = line.size();
       // One line per combination of argument values.
       SmallVec<size_t, 6> idx(parts.size());

@@ -186,6 +186,25 @@ p if {
   EXPECT_EQ(r.prints[0], R"(test.rego:3: hello x <undefined> {"k": [1, "s"]})");
 }
 
+// Several values print one line per combination (OPA's print); a value followed by an
+// error in the same argument prints <undefined>, with no partial text.
+TEST(Eval, PrintCombinationsAndErrors) {
+  const char* m = R"(package t
+f(x) := 1 if x == 1
+f(x) := 2 if x == 1
+p if {
+  print("v", input.xs[_], input.ys[_])
+  print("e", f(1))
+  print("s", input.a, "end")
+}
+)";
+  auto r = eval(m, "data.t.p", R"({"xs":[1,2],"ys":["a","b"],"a":"x"})");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.prints, (std::vector<std::string>{"test.rego:5: v 1 a", "test.rego:5: v 1 b", "test.rego:5: v 2 a",
+                                                 "test.rego:5: v 2 b", "test.rego:6: e <undefined>",
+                                                 "test.rego:7: s x end"}));
+}
+
 TEST(Eval, RefHeadsAndDataMerge) {
   const char* m = R"(package t
 a.b.c := 1
