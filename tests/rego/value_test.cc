@@ -55,6 +55,24 @@ TEST(Value, JsonRoundTripAndErrors) {
   EXPECT_EQ(to_json(v), "[null,true,1.5,\"a\xc3\xa9\\n\",{\"k\":[1e+400]}]");
   EXPECT_EQ(to_rego(J(R"({"a": [1, "x"]})")), R"({"a": [1, "x"]})");
   EXPECT_EQ(to_rego(Value::empty_set()), "set()");
+  // Escapes at every offset of the word-at-a-time scan, and long clean runs.
+  for (size_t at = 0; at < 20; ++at) {
+    for (char c : {'"', '\\', '\n', '\x01', '\x7f'}) {
+      std::string in(20, 'a');
+      in[at] = c;
+      std::string want = std::string(at, 'a');
+      switch (c) {
+        case '"': want += "\\\""; break;
+        case '\\': want += "\\\\"; break;
+        case '\n': want += "\\n"; break;
+        case '\x01': want += "\\x01"; break;
+        default: want += "\\x7f";
+      }
+      want += std::string(19 - at, 'a');
+      EXPECT_EQ(to_rego(Value::string(in)), "\"" + want + "\"") << at << " " << int(c);
+    }
+  }
+  EXPECT_EQ(to_rego(Value::string(std::string(1000, 'x') + "\xc3\xa9")), "\"" + std::string(1000, 'x') + "\xc3\xa9\"");
   Value out;
   std::string err;
   EXPECT_FALSE(parse_json("[1,", out, err));
