@@ -39,6 +39,7 @@ struct Token {
   std::bitset<128> accept;  // unused for a literal
   size_t count = 1;
   int literal = -1;  // the byte, when the token is one literal byte
+  bool dot = false;  // `.`: any character but a newline (one rune: see Program::matches_at)
 };
 
 // `[...]`: literals, ranges and escaped punctuation; no negation, no named classes.
@@ -106,6 +107,11 @@ bool next_token(std::string_view p, size_t& i, Token& t) {
   } else if (is_plain_ascii(c) && !is_meta(c)) {
     t.literal = c;
     ++i;
+  } else if (c == '.') {
+    t.accept.set();
+    t.accept.reset('\n');
+    t.dot = true;
+    ++i;
   } else {
     return false;
   }
@@ -118,11 +124,13 @@ struct Program {
   struct Piece {
     uint32_t lit_begin = 0, lit_len = 0;  // a literal run in `lits`, or
     uint32_t cls = 0, count = 0;          // classes[cls], `count` times (lit_len == 0)
+    bool dot = false;
   };
   std::string lits;
   std::vector<std::bitset<128>> classes;
   std::vector<Piece> pieces;
   size_t width = 0;
+  bool has_dot = false;
 
   bool parse(std::string_view p) {
     size_t n = 0;
@@ -143,6 +151,8 @@ struct Program {
         Piece piece;
         piece.cls = static_cast<uint32_t>(classes.size());
         piece.count = static_cast<uint32_t>(t.count);
+        piece.dot = t.dot;
+        has_dot = has_dot || t.dot;
         classes.push_back(t.accept);
         pieces.push_back(piece);
       }
@@ -150,20 +160,23 @@ struct Program {
     return true;
   }
 
-  bool matches_at(std::string_view text, size_t at) const {
+  // 1: matches at `at`; 0: does not; -1: undecidable here (a `.` meets a non-ASCII byte:
+  // it would take a whole rune, so widths are no longer fixed; RE2 answers instead).
+  int matches_at(std::string_view text, size_t at) const {
     for (const Piece& piece : pieces) {
       if (piece.lit_len) {
-        if (text.compare(at, piece.lit_len, lits.data() + piece.lit_begin, piece.lit_len) != 0) return false;
+        if (text.compare(at, piece.lit_len, lits.data() + piece.lit_begin, piece.lit_len) != 0) return 0;
         at += piece.lit_len;
         continue;
       }
       const auto& accept = classes[piece.cls];
       for (uint32_t k = 0; k < piece.count; ++k, ++at) {
         auto u = static_cast<unsigned char>(text[at]);
-        if (u >= 128 || !accept[u]) return false;  // u < 128: no bounds check needed
+        if (u >= 128) return piece.dot ? -1 : 0;
+        if (!accept[u]) return 0;
       }
     }
-    return true;
+    return 1;
   }
 };
 
@@ -205,13 +218,23 @@ std::optional<bool> simple_regex_match(std::string_view p, std::string_view text
   }
   if (!slot.simple) return std::nullopt;
   const Program& prog = slot.prog;
+  // `.` takes one rune: against non-ASCII text the width in bytes is not fixed.
+  if (prog.has_dot)
+    for (char c : text)
+      if (static_cast<unsigned char>(c) >= 0x80) return std::nullopt;
   size_t width = prog.width;
   if (width > text.size()) return false;
-  if (begin && end) return width == text.size() && prog.matches_at(text, 0);
-  if (begin) return prog.matches_at(text, 0);
-  if (end) return prog.matches_at(text, text.size() - width);
-  for (size_t at = 0; at + width <= text.size(); ++at)
-    if (prog.matches_at(text, at)) return true;
+  auto answer = [](int r) -> std::optional<bool> {
+    if (r < 0) return std::nullopt;
+    return r == 1;
+  };
+  if (begin && end) return width == text.size() ? answer(prog.matches_at(text, 0)) : std::optional<bool>(false);
+  if (begin) return answer(prog.matches_at(text, 0));
+  if (end) return answer(prog.matches_at(text, text.size() - width));
+  for (size_t at = 0; at + width <= text.size(); ++at) {
+    int r = prog.matches_at(text, at);
+    if (r != 0) return answer(r);
+  }
   return false;
 }
 

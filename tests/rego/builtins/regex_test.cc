@@ -448,7 +448,9 @@ TEST(Regex, SimplePatternsAgreeWithRe2) {
       "[a-z0-9]{16}-hosts$",
       "^[a-z0-9]{64}$", "[a-z0-9]{4}", "abc", "^abc", "abc$", "^$", "^", "$", "", "a\\.b", "a\\$", "a\\\\$",
       "^[\\.\\-_]{2}$", "[a-]x", "[-a]x", "[a^]", "x[0-9]{0}y", "^proc$", "^/etc/hosts$", "cgroup", "[A-Z0-9_]{3}=",
-      "^a b$", "[ab][cd]{2}", "\\(x\\)", "\\[", "-", "=", "^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}$"};
+      "^a b$", "[ab][cd]{2}", "\\(x\\)", "\\[", "-", "=", "^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}$",
+      // `.`: one rune but a newline; non-ASCII text goes to RE2
+      ".", "^.$", "a.c", "^a.c$", "^..$", "b.$", "^[a-z]{2}-resolv.conf$", "s.c"};
   const std::vector<std::string> texts = {
       "/run/kata-containers/shared/containers/0730592335b050edf5109d389763447a6771aaced62161efe5ce466b278cab87-"
       "5ac80405797363af-hosts",
@@ -458,7 +460,8 @@ TEST(Regex, SimplePatternsAgreeWithRe2) {
       "5AC80405797363af-hosts",
       std::string(64, 'a'), std::string(63, 'a'), std::string(65, 'a'), "", "abc", "xabcx", "a.b", "axb", "a$",
       "a\\", "._", "x", "-x", "ax", "^", "xy", "proc", " proc", "/etc/hosts", "cgroup2", "KUBERNETES_PORT=1",
-      "a b", "acd", "bdc", "(x)", "[", "=", "\xc3\xa9abc", "ab\xff" "c", "ab\xe9", "0a1B:ff", "0a1B:fff"};
+      "a b", "acd", "bdc", "(x)", "[", "=", "\xc3\xa9abc", "ab\xff" "c", "ab\xe9", "0a1B:ff", "0a1B:fff",
+      "a\nc", "a\xc3\xa9" "c", "\xc3\xa9", "xy-resolv.conf", "xy-resolvXconf", "xy-resolv\nconf", "ab", "\n"};
   for (const auto& p : patterns) {
     for (const auto& t : texts) {
       Value fast = call("regex.match", {S(p), S(t)});
