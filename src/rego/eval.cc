@@ -1530,6 +1530,28 @@ class Evaluator {
 
   // print(a, b, ...): each argument's values (or <undefined>), one line per
   // combination, strings unquoted; always true.
+  // Rego text of a non-string print argument. genpolicy rules print the same large
+  // documents (policy containers, OCI specs) many times per request: the text of a large
+  // collection is kept for the rest of the evaluation, keyed by its node (the cache holds
+  // the Value, so the node cannot be freed and reused meanwhile).
+  void append_print_value(std::string& line, const Value& v) {
+    if (!v.is_collection() || v.size() < 4) {
+      append_rego(line, v);
+      return;
+    }
+    auto it = print_text_.find(v.node());
+    if (it != print_text_.end()) {
+      line += it->second.second;
+      return;
+    }
+    size_t start = line.size();
+    append_rego(line, v);
+    if (line.size() - start >= 128 && print_text_bytes_ < (8u << 20)) {
+      print_text_bytes_ += line.size() - start;
+      print_text_.emplace(v.node(), std::make_pair(v, line.substr(start)));
+    }
+  }
+
   bool eval_print(const Term& call, ValCont k) {
     if (opts_.print) {
       const auto* target = static_cast<const CallTarget*>(call.target);
@@ -1550,7 +1572,7 @@ class Evaluator {
               if (v.is_string())
                 line += v.str();
               else
-                append_rego(line, v);
+                append_print_value(line, v);
             }
             return count > 1;
           });
@@ -1598,7 +1620,7 @@ class Evaluator {
           if (v.is_string())
             line += v.str();
           else
-            append_rego(line, v);
+            append_print_value(line, v);
         }
         opts_.print(line);
         size_t j = parts.size();
@@ -1698,6 +1720,8 @@ class Evaluator {
   const EvalOptions& opts_;
   BuiltinContext bctx_;
   std::string print_line_;  // reused by eval_print
+  std::unordered_map<const void*, std::pair<Value, std::string>> print_text_;  // append_print_value
+  size_t print_text_bytes_ = 0;
   Value input_;
   Value* fp_ = nullptr;
   std::vector<Value*> trail_;
