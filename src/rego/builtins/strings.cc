@@ -1635,6 +1635,21 @@ Value bi_to_number(BuiltinContext&, std::span<const Value> a) {
     default: type_error("to_number", 1, "one of {null, boolean, number, string}", v);
   }
   const std::string& s = v.str();
+  // Fast path: a canonical integer ("0", "42", "-7"; no sign "+", no leading zeros, no "-0")
+  // of up to 18 digits, the common case (uids, ports) and exactly what the full path gives.
+  {
+    size_t i = s.size() > 1 && s[0] == '-' ? 1 : 0;
+    size_t digits = s.size() - i;
+    if (digits >= 1 && digits <= 18 && !(s[i] == '0' && (digits > 1 || i == 1))) {
+      int64_t n = 0;
+      bool ok = true;
+      for (size_t j = i; j < s.size() && ok; ++j) {
+        ok = s[j] >= '0' && s[j] <= '9';
+        n = n * 10 + (s[j] - '0');
+      }
+      if (ok) return Value::integer(i ? -n : n);
+    }
+  }
   // OPA refuses the special values ParseFloat would accept.
   std::string low;
   for (size_t i = s.find_first_not_of("+-") == std::string::npos ? s.size() : s.find_first_not_of("+-");

@@ -458,6 +458,16 @@ TEST_F(StringsTest, FormatInt) {
 
 TEST_F(StringsTest, ToNumber) {
   EXPECT_TRUE(call("to_number", {S("3")}) == I(3));
+  // Around the integer fast path.
+  EXPECT_TRUE(call("to_number", {S("0")}) == I(0));
+  EXPECT_TRUE(call("to_number", {S("-5")}) == I(-5));
+  EXPECT_TRUE(call("to_number", {S("-0")}) == I(0));
+  EXPECT_TRUE(call("to_number", {S("007")}) == I(7));
+  EXPECT_TRUE(call("to_number", {S("999999999999999999")}) == I(999999999999999999));
+  EXPECT_TRUE(call("to_number", {S("-999999999999999999")}) == I(-999999999999999999));
+  EXPECT_TRUE(call("to_number", {S("1234567890123456789")}) == N("1234567890123456789"));
+  EXPECT_NE(error("to_number", {S("-")}).find("invalid syntax"), std::string::npos);
+  EXPECT_NE(error("to_number", {S("1-")}).find("invalid syntax"), std::string::npos);
   EXPECT_TRUE(call("to_number", {S("-1.5")}) == N("-1.5"));
   EXPECT_TRUE(call("to_number", {S("1e3")}) == I(1000));
   EXPECT_TRUE(call("to_number", {S("+5")}) == I(5));
