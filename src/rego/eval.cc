@@ -1,6 +1,7 @@
 #include "rego/eval.h"
 
 #include <algorithm>
+#include <deque>
 #include <chrono>
 #include <map>
 #include <unordered_map>
@@ -1528,8 +1529,6 @@ class Evaluator {
     });
   }
 
-  // print(a, b, ...): each argument's values (or <undefined>), one line per
-  // combination, strings unquoted; always true.
   // Rego text of a non-string print argument. genpolicy rules print the same large
   // documents (policy containers, OCI specs) many times per request: the text of a large
   // collection is kept for the rest of the evaluation, keyed by its node (the cache holds
@@ -1552,64 +1551,84 @@ class Evaluator {
     }
   }
 
+  // print(a, b, ...): each argument's values (or <undefined>), one line per
+  // combination, strings unquoted; always true. Each argument is evaluated once.
   bool eval_print(const Term& call, ValCont k) {
     if (opts_.print) {
       const auto* target = static_cast<const CallTarget*>(call.target);
-      // Fast path: every argument has one value (or none), so the line is formatted as the
-      // arguments are evaluated. An argument with several values (`print(xs[_])`) prints
-      // one line per combination: the general path below.
-      std::string& line = print_line_;
-      line = target->print_prefix;
-      bool single = true;
-      for (size_t i = 1; i < call.items.size() && single; ++i) {
-        if (i > 1) line += ' ';
-        const size_t arg_start = line.size();
-        size_t count = 0;
+      // A line buffer per nesting level: an argument may call a function that prints.
+      if (print_depth_ == print_lines_.size()) print_lines_.emplace_back();
+      std::string& line = print_lines_[print_depth_];
+      struct Nest {
+        size_t& depth;
+        explicit Nest(size_t& d) : depth(d) { ++depth; }
+        ~Nest() { --depth; }
+      } nest(print_depth_);
+      line = target->print_prefix;  // "<file>:<row>: ", computed by the compiler
+      // All the values of argument `index` (none when it is undefined or fails).
+      auto values_of = [&](size_t index, SmallVec<Value, 1>& out) {
+        out.clear();
         size_t m = mark();
         try {
-          eval_term(*call.items[i], [&](const Value& v) -> bool {
-            if (count++ == 0) {
+          eval_term(*call.items[index], [&](const Value& v) -> bool {
+            out.push_back(v);
+            return false;
+          });
+        } catch (const EvalError&) {
+          out.clear();
+        }
+        undo(m);
+      };
+      // Common case: every argument has at most one value, formatted as it comes. From the
+      // first argument with several values on, one line per combination of the remaining
+      // arguments' values follows the text already formatted (each argument is evaluated once).
+      SmallVec<Value, 1> vals(0);  // all the values of the argument that has several
+      size_t arg = 1, head = 0;
+      for (; arg < call.items.size(); ++arg) {
+        if (arg > 1) line += ' ';
+        head = line.size();
+        size_t count = 0;
+        Value first;
+        size_t m = mark();
+        try {
+          eval_term(*call.items[arg], [&](const Value& v) -> bool {
+            if (count == 0) {
+              first = v;
               if (v.is_string())
                 line += v.str();
               else
                 append_print_value(line, v);
+            } else {
+              if (count == 1) vals.push_back(first);
+              vals.push_back(v);
             }
-            return count > 1;
+            ++count;
+            return false;
           });
-        } catch (const EvalError&) {
-          count = 0;  // as undefined, like the general path (drop any partial text)
-          line.resize(arg_start);
+        } catch (const EvalError&) {  // as undefined, without any partial text
+          count = 0;
+          vals.clear();
+          line.resize(head);
         }
         undo(m);
+        if (count > 1) break;
         if (count == 0) line += "<undefined>";
-        single = count <= 1;
       }
-      if (single) {
+      if (arg == call.items.size()) {
         opts_.print(line);
         return k(Value::true_value());
       }
       SmallVec<SmallVec<Value, 1>, 6> parts(0);
-      for (size_t i = 1; i < call.items.size(); ++i) {
-        SmallVec<Value, 1> vals(0);
-        size_t m = mark();
-        try {
-          eval_term(*call.items[i], [&](const Value& v) -> bool {
-            vals.push_back(v);
-            return false;
-          });
-        } catch (const EvalError&) {
-          vals.clear();
-        }
-        undo(m);
-        parts.push_back(std::move(vals));
+      parts.push_back(std::move(vals));
+      for (++arg; arg < call.items.size(); ++arg) {
+        SmallVec<Value, 1> more(0);
+        values_of(arg, more);
+        parts.push_back(std::move(more));
       }
-      line = target->print_prefix;
-      const size_t prefix = line.size();
-      // One line per combination of argument values.
       SmallVec<size_t, 6> idx(parts.size());
       for (size_t i = 0; i < parts.size(); ++i) idx[i] = 0;
       for (;;) {
-        line.resize(prefix);
+        line.resize(head);
         for (size_t i = 0; i < parts.size(); ++i) {
           if (i) line += ' ';
           if (parts[i].empty()) {
@@ -1719,7 +1738,8 @@ class Evaluator {
   const Policy& policy_;
   const EvalOptions& opts_;
   BuiltinContext bctx_;
-  std::string print_line_;  // reused by eval_print
+  std::deque<std::string> print_lines_;  // eval_print's line buffers, by nesting level (stable refs)
+  size_t print_depth_ = 0;
   std::unordered_map<const void*, std::pair<Value, std::string>> print_text_;  // append_print_value
   size_t print_text_bytes_ = 0;
   Value input_;

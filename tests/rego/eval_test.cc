@@ -205,6 +205,21 @@ p if {
                                                  "test.rego:7: s x end"}));
 }
 
+// Each argument is evaluated once, also when a later one has several values: a function
+// that prints, called in the first argument, prints once.
+TEST(Eval, PrintEvaluatesArgumentsOnce) {
+  const char* m = R"(package t
+g(x) := y if {
+  print("in g")
+  y := x
+}
+p if print(g(1), input.xs[_])
+)";
+  auto r = eval(m, "data.t.p", R"({"xs":[1,2]})");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.prints, (std::vector<std::string>{"test.rego:3: in g", "test.rego:6: 1 1", "test.rego:6: 1 2"}));
+}
+
 TEST(Eval, RefHeadsAndDataMerge) {
   const char* m = R"(package t
 a.b.c := 1
