@@ -28,14 +28,18 @@ namespace {
 using rego::Errors;
 
 constexpr const char* kUsage =
-    "usage: confidant replay --policy FILE [--host-data HEX] [--v0-compatible] [--data FILE] TRACE.jsonl\n"
+    "usage: confidant replay --policy FILE [--host-data HEX] [--v0-compatible] [--prints-on-denial]\n"
+    "                        [--data FILE] TRACE.jsonl\n"
     "  Each trace line is {\"ep\": POINT, \"input\": {...}, \"want\": BOOL?, \"reasons\": [...]?, \"prints\": "
     "[...]?}.\n"
     "  ACI and Kata policies are enforced in order with state; each request prints\n"
     "  {\"ep\",\"allowed\",\"reasons\",\"prints\"?,\"ns\"}, then a summary. Exit status: 0 when every\n"
     "  decision, reason list and print output matches the recording, 1 otherwise, 2 when the\n"
     "  policy is refused (--host-data HEX: HOST_DATA to bind to; default: the policy's own digest).\n"
-    "  Policies of any other package are queried as data.<package>.<ep>, without state.\n";
+    "  Policies of any other package are queried as data.<package>.<ep>, without state.\n"
+    "  --prints-on-denial: Kata print lines are gathered for denied requests only, as the\n"
+    "  agent does (allowed requests then stop at each rule's first value); their prints are\n"
+    "  not compared.\n";
 
 // Print lines start with the policy's path, which differs between the
 // recording and this run: compare from the file's base name on.
@@ -151,7 +155,7 @@ class QueryDecider : public Decider {
 
 int replay_command(const std::vector<std::string>& args) {
   std::string policy_path, data_path, trace_path, host_data_hex;
-  bool v0 = false;
+  bool v0 = false, prints_on_denial = false;
   auto usage_error = [](const std::string& msg) {
     std::cerr << "confidant replay: " << msg << "\n" << kUsage;
     return 2;
@@ -176,6 +180,8 @@ int replay_command(const std::vector<std::string>& args) {
       if (!a.value(host_data_hex)) return usage_error("--host-data needs a value");
     } else if (f == "--v0-compatible") {
       v0 = true;
+    } else if (f == "--prints-on-denial") {
+      prints_on_denial = true;
     } else if (f == "-h" || f == "--help") {
       std::cout << kUsage;
       return 0;
@@ -193,7 +199,9 @@ int replay_command(const std::vector<std::string>& args) {
     policy::HostData host_data = policy::sha256(text);
     if (!host_data_hex.empty() && !policy::parse_host_data(host_data_hex, host_data))
       return usage_error("--host-data must be 64 hex digits");
-    auto enforcer = std::make_unique<policy::Enforcer>(std::make_shared<policy::FixedTee>(host_data));
+    policy::EnforcerOptions eo;
+    eo.kata_prints_always = !prints_on_denial;
+    auto enforcer = std::make_unique<policy::Enforcer>(std::make_shared<policy::FixedTee>(host_data), eo);
     policy::LoadOptions lo;
     lo.source_name = policy_path;
     if (v0) lo.rego_v0 = true;
@@ -265,7 +273,8 @@ int replay_command(const std::vector<std::string>& args) {
                  rego::to_json(o.env_list));
     }
     const Value* want_prints = req.get("prints");
-    if (want_prints && want_prints->is_array()) {
+    // --prints-on-denial: the agent's mode, where allowed requests gather no print lines.
+    if (want_prints && want_prints->is_array() && !(prints_on_denial && o.allowed)) {
       const auto& wp = want_prints->array_items();
       size_t n = std::max(wp.size(), o.prints.size());
       for (size_t i = 0; i < n; ++i) {

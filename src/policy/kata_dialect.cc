@@ -106,8 +106,9 @@ void KataPolicy::enforce(std::string_view request, const Value& input, const Sta
   const rego::Query* q = query_for(request, error);
   if (!q) return deny("cannot query the policy: " + error);
   // The request is the input; the state's documents are base documents (data.pstate, ...).
-  d.prints.reserve(16);  // genpolicy rules print a few lines for most requests
-  rego::EvalOptions opts = eval_options(options_, input, &d.prints);
+  bool gather = options_.kata_prints_always;
+  if (gather) d.prints.reserve(16);  // genpolicy rules print a few lines for most requests
+  rego::EvalOptions opts = eval_options(options_, input, gather ? &d.prints : nullptr);
   opts.base_documents = state.doc;
   rego::Errors errs;
   Value v;
@@ -144,6 +145,16 @@ void KataPolicy::enforce(std::string_view request, const Value& input, const Sta
   }
 
   if (!allowed && !allow_failing_) {
+    if (!gather) {
+      // The same evaluation again (same input and state: same path through the rules), now
+      // for its print lines. Should it fail (a limit), the lines printed so far still tell.
+      d.prints.reserve(16);
+      rego::EvalOptions again = eval_options(options_, input, &d.prints);
+      again.base_documents = state.doc;
+      Value ignored;
+      rego::Errors again_errs;
+      q->eval_value(again, ignored, again_errs);
+    }
     std::string printed;
     for (const auto& line : d.prints) {
       if (!printed.empty()) printed += ' ';

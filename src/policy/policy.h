@@ -73,6 +73,12 @@ struct EnforcerOptions {
   size_t max_error_message_length = 3072;
   // Replaces the built-in framework package (tests of framework changes).
   std::optional<std::string> framework_text;
+  // Kata: print() output is only ever seen in denial messages. By default a request is
+  // evaluated without it (so rules also stop at their first value, OPA's early exit) and a
+  // denied request is evaluated again, with prints gathered, for its message: the same
+  // lines, at a fraction of the cost for the common, allowed case. true gathers them for
+  // every request (Decision::prints on allowed requests too: replay, debugging).
+  bool kata_prints_always = false;
 };
 
 struct Decision {

@@ -1075,7 +1075,7 @@ class Compiler {
   }
   void check_single(RuleNode* n) {
     n->single_value = false;
-    if (n->rules.empty() || n->multi_value || n->dynamic || n->is_function) return;
+    if (n->rules.empty() || n->multi_value || n->dynamic) return;
     Value v;
     for (auto& r : n->rules) {
       for (const Rule* x = r.get(); x; x = x->else_rule.get()) {

@@ -33,8 +33,11 @@ struct RuleNode {
   bool is_function = false;
   bool multi_value = false;  // `contains` / v0 partial set
   bool dynamic = false;      // some rule has key terms after the static part (partial object / ref head)
-  // Every rule yields the same ground value (e.g. `allow if {...}` many times):
-  // evaluation may stop at the first success without conflict checks.
+  // Every rule (and else branch) yields the same ground value (e.g. `allow if {...}` many
+  // times, or a function whose definitions all return true): evaluation may stop at the
+  // first success without conflict checks. Complete rules stop inside a body always;
+  // across definitions (and functions at all) only when no one observes the difference
+  // (Evaluator::early_exit_: no print output, no trace), as OPA's early exit does.
   bool single_value = false;
   bool has_rules_below = false;  // this node or a descendant has rules
   std::string display;           // "data.a.b" for messages

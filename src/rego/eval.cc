@@ -90,6 +90,9 @@ class Evaluator {
     bctx_.seed = static_cast<uint64_t>(bctx_.now_ns);
     bctx_.policy = &policy_;
     if (o.trace.notes) bctx_.note = [this](std::string_view note) { record_note(note); };
+    // With print output gathered or a trace on, every definition is evaluated (the
+    // reference engines' print output depends on it); otherwise nothing can tell.
+    early_exit_ = !o.print && !o.trace.profile && !o.trace.fails && !o.trace.notes;
     start_ = std::chrono::steady_clock::now();
     char probe;
     stack_base_ = &probe;
@@ -1173,8 +1176,9 @@ class Evaluator {
         });
         if (produced) break;
       }
-      // Every rule is evaluated even when the value is already known: print output
-      // must match the reference engines, which do not stop early across rules.
+      // Print output must match the reference engines, which do not stop early across
+      // rules: only when nothing is printed or traced does the first value end it.
+      if (early_exit_ && node->single_value && result.is_defined()) break;
     }
     if (result.is_undefined() && node->default_rule) {
       const Rule* d = node->default_rule.get();
@@ -1451,6 +1455,7 @@ class Evaluator {
         });
         if (produced) break;
       }
+      if (have && early_exit_ && fn->single_value) break;  // as for complete rules
     }
     if (!have && fn->default_rule) {
       const Rule* d = fn->default_rule.get();
@@ -1480,11 +1485,11 @@ class Evaluator {
                        " produced conflicting values for the same inputs (functions must not produce multiple "
                        "outputs for same inputs)");
             }
-            return r.else_rule != nullptr;
+            return r.else_rule != nullptr || (early_exit_ && fn->single_value);
           };
           if (clause.value) eval_term(*clause.value, take);
           else take(Value::true_value());
-          return r.else_rule != nullptr;
+          return r.else_rule != nullptr || (early_exit_ && fn->single_value);
         });
       });
       return 0;
@@ -1750,6 +1755,7 @@ class Evaluator {
   std::vector<Mock> mocks_;
   Value data_root_;  // the policy's base documents and EvalOptions::base_documents
   uint64_t bodies_skipped_ = 0;  // rule bodies rule indexing did not enter
+  bool early_exit_ = false;       // stop at a single-valued rule's first value (see constructor)
   std::unordered_map<std::string, std::unique_ptr<CallTarget>> fn_targets_;
   std::vector<Value>* query_values_ = nullptr;
   // Instrumentation (EvalTrace).

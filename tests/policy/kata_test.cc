@@ -28,9 +28,15 @@ std::string from_file_name(const std::string& line) {
 
 class KataCorpus : public ::testing::TestWithParam<std::string> {};
 
+// Two enforcers take the same requests: one gathering print lines for every request (all
+// must match the recording), and one in the agent's mode, which evaluates allowed requests
+// without prints (stopping at each rule's first value) and denied ones again with them.
 TEST_P(KataCorpus, ReplaysThroughTheEnforcer) {
   fs::path dir = shared_dir() / "corpus" / "kata" / GetParam();
-  auto e = bound_enforcer(read_file(dir / "policy.rego"));
+  EnforcerOptions always;
+  always.kata_prints_always = true;
+  auto e = bound_enforcer(read_file(dir / "policy.rego"), always);
+  auto agent = bound_enforcer(read_file(dir / "policy.rego"));
   ASSERT_EQ(e->dialect(), Dialect::kKata);
   auto lines = read_jsonl(dir / "trace.jsonl");
   ASSERT_FALSE(lines.empty());
@@ -46,6 +52,17 @@ TEST_P(KataCorpus, ReplaysThroughTheEnforcer) {
     for (const auto& p : d.prints) got.push_back(from_file_name(p));
     EXPECT_EQ(got, want);
     if (!d.allowed) EXPECT_TRUE(d.message.starts_with(ep + " is blocked by policy: ")) << d.message;
+
+    Decision a = agent->enforce(ep, *l.get("input"));
+    EXPECT_EQ(a.allowed, d.allowed);
+    EXPECT_EQ(a.message, d.message);
+    if (a.allowed) {
+      EXPECT_TRUE(a.prints.empty());
+    } else {
+      got.clear();
+      for (const auto& p : a.prints) got.push_back(from_file_name(p));
+      EXPECT_EQ(got, want);
+    }
   }
 }
 

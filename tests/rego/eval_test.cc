@@ -293,3 +293,62 @@ q := data.t[input.k]
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.error.find("recursive"), std::string::npos) << r.error;
 }
+
+// OPA's early exit: when every definition of a rule or function yields the same constant,
+// the first value decides and later definitions (and further solutions of the same body)
+// are not evaluated. Only when nothing observes it: with a print callback installed every
+// definition runs, as in the reference engines whose print output the Kata corpus pins.
+TEST(Eval, EarlyExitOnlyWithoutPrintOutput) {
+  const char* m = R"(package t
+c := 1 if true
+c := 2 if true
+f(x) if x == 1
+f(x) if {
+  x == 1
+  print("second f")
+  c
+}
+g(x) if {
+  some y in [1, 2, 3]
+  print("g", y)
+  y >= x
+}
+allow if f(1)
+allow if {
+  print("second allow")
+  c
+}
+both if {
+  allow
+  g(1)
+}
+)";
+  Engine eng;
+  Errors errs;
+  ASSERT_TRUE(eng.add_module("test.rego", m, errs));
+  auto p = eng.compile(errs);
+  ASSERT_TRUE(p) << to_string(errs);
+  auto q = Query::prepare(p, "data.t.both", errs);
+  ASSERT_TRUE(q) << to_string(errs);
+
+  EvalOptions quiet;
+  Value v;
+  ASSERT_TRUE(q->eval_value(quiet, v, errs)) << to_string(errs);  // the conflicting `c` is never reached
+  EXPECT_TRUE(v.is_true());
+
+  std::vector<std::string> prints;
+  EvalOptions loud;
+  loud.print = [&](const std::string& s) { prints.push_back(s); };
+  Errors loud_errs;
+  EXPECT_FALSE(q->eval_value(loud, v, loud_errs));  // every definition runs: `c` conflicts
+  ASSERT_FALSE(loud_errs.empty());
+  EXPECT_EQ(loud_errs[0].code, "eval_conflict_error");
+  EXPECT_EQ(prints, (std::vector<std::string>{"test.rego:7: second f"}));
+
+  // Without the conflict, every solution of g's body prints.
+  auto q2 = Query::prepare(p, "data.t.g(1)", errs);
+  ASSERT_TRUE(q2) << to_string(errs);
+  prints.clear();
+  ASSERT_TRUE(q2->eval_value(loud, v, errs)) << to_string(errs);
+  EXPECT_EQ(prints, (std::vector<std::string>{"test.rego:12: g 1", "test.rego:12: g 2", "test.rego:12: g 3"}));
+}
