@@ -6,6 +6,8 @@
 //   BM_Point/<point>                     one decision, state rolled back between iterations
 //   BM_Load                              HOST_DATA check + compile of the policy with the framework
 //   BM_CorpusTrace/<name>                a whole shared/corpus/aci-traces replay (allowed and denied calls)
+//   BM_KataCreateContainer/<name>/<i>/agent|prints  each Kata corpus CreateContainerRequest
+//       (issue 2: every one <= 1 ms), in the agent's configuration and with all prints gathered
 // Run: build/enforce_bench [--benchmark_filter=...]; CONFIDANT_SHARED overrides the fixtures path.
 #include <benchmark/benchmark.h>
 
@@ -167,10 +169,57 @@ void register_corpus() {
   }
 }
 
+// Kata: every CreateContainerRequest of every shared/corpus/kata trace, after the requests
+// before it (the state they leave), its own state change undone each iteration. `agent`:
+// the agent's configuration (prints gathered only for denials); `prints`: every print line
+// gathered, as `confidant replay` does to compare them with the recording.
+void register_kata() {
+  fs::path corpus = shared_dir() / "corpus" / "kata";
+  if (!fs::exists(corpus)) return;
+  std::vector<fs::path> dirs;
+  for (const auto& d : fs::directory_iterator(corpus)) dirs.push_back(d.path());
+  std::sort(dirs.begin(), dirs.end());
+  for (const auto& dir : dirs) {
+    std::string text = read(dir / "policy.rego");
+    std::vector<Call> calls;
+    std::ifstream f(dir / "trace.jsonl");
+    std::string line;
+    while (std::getline(f, line)) {
+      rego::Value v;
+      std::string err;
+      if (rego::parse_json(line, v, err)) calls.push_back({v.get("ep")->str(), *v.get("input")});
+    }
+    for (size_t target = 0; target < calls.size(); ++target) {
+      if (calls[target].point != "CreateContainerRequest") continue;
+      for (bool prints : {false, true}) {
+        std::string name = "BM_KataCreateContainer/" + dir.filename().string() + "/" + std::to_string(target) +
+                           (prints ? "/prints" : "/agent");
+        benchmark::RegisterBenchmark(name.c_str(), [text, calls, target, prints](benchmark::State& st) {
+          policy::EnforcerOptions options;
+          options.kata_prints_always = prints;
+          policy::Enforcer e(std::make_shared<policy::FixedTee>(policy::sha256(text)), options);
+          std::string error;
+          if (!e.load(text, error)) std::abort();
+          for (size_t i = 0; i < target; ++i) e.enforce(calls[i].point, calls[i].input);
+          for (auto _ : st) {
+            policy::Decision d = e.enforce(calls[target].point, calls[target].input);
+            if (!d.allowed) {
+              st.SkipWithError("denied");
+              return;
+            }
+            if (!e.rollback(d, error)) std::abort();
+          }
+        })->Unit(benchmark::kMicrosecond);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   register_corpus();
+  register_kata();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
