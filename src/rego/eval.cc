@@ -30,39 +30,53 @@ class FnRef<R(A...)> {
 using Cont = FnRef<bool()>;                  // returns true to stop the search
 using ValCont = FnRef<bool(const Value&)>;  // receives each value of a term
 
-// Small-size-optimised buffers for call arguments (most calls have <= 6).
+// Small-size-optimised buffers for call arguments (most calls have <= 6). Only the
+// elements in use are constructed: a call builds one per evaluation step.
 template <class T, size_t N>
 class SmallVec {
  public:
-  SmallVec() : size_(0) {}
-  explicit SmallVec(size_t n) : size_(n) {
-    if (n > N) heap_.resize(n);
+  SmallVec() = default;
+  explicit SmallVec(size_t n) {
+    if (n > N) reserve(n);
+    for (; size_ < n; ++size_) new (ptr_ + size_) T();
   }
-  T* data() { return size_ > N || !heap_.empty() ? heap_.data() : inline_; }
-  const T* data() const { return size_ > N || !heap_.empty() ? heap_.data() : inline_; }
+  ~SmallVec() { release(); }
+  SmallVec(const SmallVec&) = delete;
+  SmallVec& operator=(const SmallVec&) = delete;
+
+  T* data() { return ptr_; }
+  const T* data() const { return ptr_; }
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  void clear() {
-    heap_.clear();
-    for (size_t i = 0; i < N; ++i) inline_[i] = T();
-    size_ = 0;
-  }
-  T& operator[](size_t i) { return data()[i]; }
-  const T& operator[](size_t i) const { return data()[i]; }
+  T& operator[](size_t i) { return ptr_[i]; }
+  const T& operator[](size_t i) const { return ptr_[i]; }
   void push_back(const T& v) {
-    if (heap_.empty() && size_ < N) {
-      inline_[size_++] = v;
-      return;
-    }
-    if (heap_.empty()) heap_.assign(inline_, inline_ + size_);
-    heap_.push_back(v);
+    if (size_ == cap_) reserve(cap_ * 2);
+    new (ptr_ + size_) T(v);
     ++size_;
   }
 
  private:
-  T inline_[N] = {};
-  std::vector<T> heap_;
-  size_t size_;
+  T* inline_ptr() { return reinterpret_cast<T*>(buf_); }
+  void reserve(size_t cap) {
+    T* p = static_cast<T*>(::operator new(cap * sizeof(T)));
+    for (size_t i = 0; i < size_; ++i) {
+      new (p + i) T(std::move(ptr_[i]));
+      ptr_[i].~T();
+    }
+    if (ptr_ != inline_ptr()) ::operator delete(ptr_);
+    ptr_ = p;
+    cap_ = cap;
+  }
+  void release() {
+    for (size_t i = 0; i < size_; ++i) ptr_[i].~T();
+    if (ptr_ != inline_ptr()) ::operator delete(ptr_);
+  }
+
+  alignas(T) unsigned char buf_[N * sizeof(T)];
+  T* ptr_ = inline_ptr();
+  size_t size_ = 0;
+  size_t cap_ = N;
 };
 using ArgBuf = SmallVec<Value, 6>;
 using IndexBuf = SmallVec<size_t, 6>;
@@ -831,8 +845,8 @@ class Evaluator {
       if (!child && json_keys && v.is_object() && op.constant.is_number() && op.constant.is_integer())
         child = v.get(op.constant.number_text());
       if (!child) return false;
-      Value c = *child;
-      return walk(ref, i + 1, c, k, json_keys);
+      // No copy: `v` (and so its members) outlives the walk of its children.
+      return walk(ref, i + 1, *child, k, json_keys);
     }
     if (op.kind == TermKind::Var && op.slot >= 0 && fp_[op.slot].is_undefined()) {
       // Iterate.
@@ -858,8 +872,7 @@ class Evaluator {
     return eval_term(op, [&](const Value& key) -> bool {
       const Value* child = lookup(v, key);
       if (!child) return false;
-      Value c = *child;
-      return walk(ref, i + 1, c, k);
+      return walk(ref, i + 1, *child, k);
     });
   }
 
@@ -1355,7 +1368,17 @@ class Evaluator {
     bool any_unbound = false;
     for (size_t i = 1; i <= n && !any_unbound; ++i) any_unbound = unbound_var(i);
     if (!any_unbound) return eval_args_seq(call, 1, n, args, [&]() -> bool { return dispatch(call, target, args, k); });
-    IndexBuf order(0);
+    return eval_call_reordered(call, target, n, args, k);
+  }
+
+  // Rare: arguments that are variables bound by another argument go last.
+  [[gnu::noinline]] bool eval_call_reordered(const Term& call, const CallTarget* target, size_t n, ArgBuf& args,
+                                             ValCont k) {
+    auto unbound_var = [&](size_t i) {
+      const Term& a = *call.items[i];
+      return a.kind == TermKind::Var && a.slot >= 0 && fp_[a.slot].is_undefined();
+    };
+    IndexBuf order;
     for (size_t i = 1; i <= n; ++i)
       if (!unbound_var(i)) order.push_back(i);
     for (size_t i = 1; i <= n; ++i)
@@ -1571,7 +1594,7 @@ class Evaluator {
       } nest(print_depth_);
       line = target->print_prefix;  // "<file>:<row>: ", computed by the compiler
       // All the values of argument `index` (none when it is undefined or fails).
-      auto values_of = [&](size_t index, SmallVec<Value, 1>& out) {
+      auto values_of = [&](size_t index, std::vector<Value>& out) {
         out.clear();
         size_t m = mark();
         try {
@@ -1587,7 +1610,7 @@ class Evaluator {
       // Common case: every argument has at most one value, formatted as it comes. From the
       // first argument with several values on, one line per combination of the remaining
       // arguments' values follows the text already formatted (each argument is evaluated once).
-      SmallVec<Value, 1> vals(0);  // all the values of the argument that has several
+      std::vector<Value> vals;  // all the values of the argument that has several
       size_t arg = 1, head = 0;
       for (; arg < call.items.size(); ++arg) {
         if (arg > 1) line += ' ';
@@ -1623,15 +1646,14 @@ class Evaluator {
         opts_.print(line);
         return k(Value::true_value());
       }
-      SmallVec<SmallVec<Value, 1>, 6> parts(0);
+      std::vector<std::vector<Value>> parts;
       parts.push_back(std::move(vals));
       for (++arg; arg < call.items.size(); ++arg) {
-        SmallVec<Value, 1> more(0);
+        std::vector<Value> more;
         values_of(arg, more);
         parts.push_back(std::move(more));
       }
-      SmallVec<size_t, 6> idx(parts.size());
-      for (size_t i = 0; i < parts.size(); ++i) idx[i] = 0;
+      std::vector<size_t> idx(parts.size(), 0);
       for (;;) {
         line.resize(head);
         for (size_t i = 0; i < parts.size(); ++i) {
@@ -1691,8 +1713,7 @@ class Evaluator {
 
   bool unify_items(const Term& t, size_t i, const Value& v, Cont k) {
     if (i == t.items.size()) return k();
-    Value item = v.array_items()[i];
-    return unify(*t.items[i], item, [&]() -> bool { return unify_items(t, i + 1, v, k); });
+    return unify(*t.items[i], v.array_items()[i], [&]() -> bool { return unify_items(t, i + 1, v, k); });
   }
 
   bool unify_pairs(const Term& t, size_t i, const Value& v, Cont k) {
@@ -1700,8 +1721,7 @@ class Evaluator {
     return eval_term(*t.pairs[i].first, [&](const Value& key) -> bool {
       const Value* child = v.get(key);
       if (!child) return false;
-      Value c = *child;
-      return unify(*t.pairs[i].second, c, [&]() -> bool { return unify_pairs(t, i + 1, v, k); });
+      return unify(*t.pairs[i].second, *child, [&]() -> bool { return unify_pairs(t, i + 1, v, k); });
     });
   }
 
