@@ -827,10 +827,11 @@ class Evaluator {
         if (input_.is_undefined()) return false;
         return walk(ref, 1, input_, k);
       }
+      // No copy: a bound slot keeps its value until the continuation returns (bindings are
+      // undone only after it, and frames never move).
       const Value& v = fp_[head.slot];
       if (v.is_undefined()) fail(codes::kInternal, head.loc, "var " + head.name + " is unbound");
-      Value copy = v;
-      return walk(ref, 1, copy, k);
+      return walk(ref, 1, v, k);
     }
     return eval_term(head, [&](const Value& v) -> bool { return walk(ref, 1, v, k); });
   }
@@ -1331,12 +1332,19 @@ class Evaluator {
 
   // ---- calls ------------------------------------------------------------------------
   bool eval_args_seq(const Term& call, size_t i, size_t n, ArgBuf& args, FnRef<bool()> k) {
+    // Constants and bound local variables (most arguments) have one value: no continuation.
+    for (; i <= n; ++i) {
+      const Term& a = *call.items[i];
+      if (a.ground) {
+        args[i - 1] = a.constant;
+      } else if (a.kind == TermKind::Var && a.slot >= 0 && fp_[a.slot].is_defined()) {
+        args[i - 1] = fp_[a.slot];
+      } else {
+        break;
+      }
+    }
     if (i > n) return k();
     const Term& a = *call.items[i];
-    if (a.ground) {
-      args[i - 1] = a.constant;
-      return eval_args_seq(call, i + 1, n, args, k);
-    }
     return eval_term(a, [&](const Value& v) -> bool {
       args[i - 1] = v;
       return eval_args_seq(call, i + 1, n, args, k);
@@ -1359,16 +1367,28 @@ class Evaluator {
     if (!target) fail(codes::kInternal, call.loc, "unresolved call");
     if (target->kind == CallTarget::Print) return eval_print(call, k);
     ArgBuf args(n);
+    // Constants and bound local variables first, without continuations: when every
+    // argument is one (most calls), the call is dispatched directly.
+    size_t first = 1;
+    for (; first <= n; ++first) {
+      const Term& a = *call.items[first];
+      if (a.ground) {
+        args[first - 1] = a.constant;
+      } else if (a.kind == TermKind::Var && a.slot >= 0 && fp_[a.slot].is_defined()) {
+        args[first - 1] = fp_[a.slot];
+      } else {
+        break;
+      }
+    }
+    if (first > n) return dispatch(call, target, args, k);
     // A plain variable bound by a ref in another argument (`x == xs[x]`) is
     // read after that argument has been evaluated.
-    auto unbound_var = [&](size_t i) {
+    for (size_t i = first; i <= n; ++i) {
       const Term& a = *call.items[i];
-      return a.kind == TermKind::Var && a.slot >= 0 && fp_[a.slot].is_undefined();
-    };
-    bool any_unbound = false;
-    for (size_t i = 1; i <= n && !any_unbound; ++i) any_unbound = unbound_var(i);
-    if (!any_unbound) return eval_args_seq(call, 1, n, args, [&]() -> bool { return dispatch(call, target, args, k); });
-    return eval_call_reordered(call, target, n, args, k);
+      if (a.kind == TermKind::Var && a.slot >= 0 && fp_[a.slot].is_undefined())
+        return eval_call_reordered(call, target, n, args, k);
+    }
+    return eval_args_seq(call, first, n, args, [&]() -> bool { return dispatch(call, target, args, k); });
   }
 
   // Rare: arguments that are variables bound by another argument go last.
