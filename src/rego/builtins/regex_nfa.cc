@@ -15,7 +15,7 @@
 // cached per thread. Matching never backtracks:
 // - a program with at most 255 character instructions keeps its threads as a bitmask and steps
 //   by ORing the precomputed closures of the threads that accept the character (filled lazily,
-//   one table per assertion context); from a pattern's second match on, these masks become the
+//   one table per assertion context); once a pattern is in steady use (32 matches), these masks become the
 //   states of a lazily built DFA, so that a known transition costs one lookup;
 // - larger programs (long counted repeats) run a Pike VM.
 // Either way the work per character of text is bounded by the program size (closures and DFA
@@ -30,6 +30,9 @@ namespace {
 constexpr size_t kMaxPatternBytes = 8192;
 // Counted repetition is expanded; past this the pattern is left to RE2's compiler.
 constexpr int32_t kMaxInsts = 5000;
+// Matches of a pattern before its DFA is built (tests lower it to reach the DFA quickly).
+constexpr uint8_t kDfaAfterRuns = 32;
+thread_local uint8_t dfa_after_runs = kDfaAfterRuns;
 // Bounds the parser's recursion (groups nest).
 constexpr int kMaxDepth = 100;
 // Go's and RE2's limit for a repeat count, and (RE2) for the product of nested counts.
@@ -214,9 +217,9 @@ struct Program {
   size_t rows_capacity = 0;
   bool rows_ready = false;
   std::vector<uint8_t> row_done;
-  uint8_t runs = 0;  // 1 once matched
+  uint8_t runs = 0;  // matches so far, up to dfa_after_runs
 
-  // A DFA over those thread sets, built once the program is matched a second time: then a
+  // A DFA over those thread sets, built once the program has been matched dfa_after_runs times: then a
   // transition seen before costs one table lookup per character. Characters that no state and
   // no assertion tell apart share a class; a transition also depends on whether the text ends
   // after the character and, when `\b` or `\B` is used, whether a word character follows.
@@ -1377,9 +1380,11 @@ std::optional<bool> run(Program& prog, std::string_view text, Scratch& scratch) 
   scratch.fit(prog.insts.size());
   Text t(prog, text);
   const size_t start = prog.prefix.size();
-  // A pattern matched once (most per-request patterns) does not pay for building DFA states.
-  const bool dfa = prog.runs > 0;
-  prog.runs = 1;
+  // DFA states cost more to build than a bit-parallel run (~9k instructions for the class
+  // table alone): they pay off only for a pattern in steady use, not for per-request patterns
+  // nor within the first request that meets a pattern (which must stay fast: issue 2).
+  const bool dfa = prog.runs >= dfa_after_runs;
+  if (prog.runs < dfa_after_runs) ++prog.runs;
   switch (prog.words) {
     case 1: return run_bits<1>(prog, t, scratch, start, dfa);
     case 2: return run_bits<2>(prog, t, scratch, start, dfa);
@@ -1432,6 +1437,10 @@ std::optional<bool> nfa_regex_match(std::string_view pattern, std::string_view t
   } catch (...) {  // only allocation can fail; RE2 may fare better
     return std::nullopt;
   }
+}
+
+void nfa_regex_set_dfa_after_runs_for_testing(unsigned runs) {
+  dfa_after_runs = static_cast<uint8_t>(std::min(runs, 255u));
 }
 
 }  // namespace confidant::rego

@@ -19,4 +19,8 @@ namespace confidant::rego {
 // them: UTF-8, each invalid byte being one U+FFFD. Never throws.
 std::optional<bool> nfa_regex_match(std::string_view pattern, std::string_view text);
 
+// Tests only, this thread: how many matches of a pattern run before its DFA is built (default 32:
+// building states only pays off for a pattern in steady use). 1 builds it on the second match.
+void nfa_regex_set_dfa_after_runs_for_testing(unsigned runs);
+
 }  // namespace confidant::rego

@@ -20,6 +20,14 @@ using confidant::rego::nfa_regex_match;
 
 namespace {
 
+// Production builds a pattern's DFA once it has been matched 32 times; most tests here lower
+// that to its second match, so that a few texts per pattern exercise both simulations. (The
+// Kata test keeps the default: its 51 texts per pattern cross the threshold.)
+struct DfaSoon {
+  DfaSoon() { confidant::rego::nfa_regex_set_dfa_after_runs_for_testing(1); }
+  ~DfaSoon() { confidant::rego::nfa_regex_set_dfa_after_runs_for_testing(32); }
+};
+
 // The length of the valid UTF-8 sequence at s[i] (a byte >= 0x80), or 0 when Go reads the byte
 // as an invalid one. Written apart from the matcher's decoder, on purpose.
 size_t utf8_length(std::string_view s, size_t i) {
@@ -266,6 +274,7 @@ const std::vector<std::string>& feature_texts() {
 }
 
 TEST(RegexNfa, FeaturesAgreeWithRe2) {
+  DfaSoon dfa_soon;
   for (const std::string& p : feature_patterns()) {
     int answered = 0;
     Oracle oracle(p);
@@ -280,6 +289,7 @@ TEST(RegexNfa, FeaturesAgreeWithRe2) {
 }
 
 TEST(RegexNfa, ReadsTextAsGoDoes) {
+  DfaSoon dfa_soon;
   // One rune each: a valid sequence, or a single invalid byte.
   EXPECT_EQ(nfa_regex_match("^.$", "\xc3\xa9"), true);
   EXPECT_EQ(nfa_regex_match("^.$", "\xf0\x9f\x98\x80"), true);
@@ -303,6 +313,7 @@ TEST(RegexNfa, ReadsTextAsGoDoes) {
 }
 
 TEST(RegexNfa, RefusesWhatItDoesNotHandle) {
+  DfaSoon dfa_soon;
   const std::vector<std::string> refused = {
       "(?i)a", "(?m)^a$", "(?s).", "(?U)a*", "(?i:a)", "(?=a)", "(?!a)", "(?<=a)b", "(?<!a)b", R"((a)\1)", R"(\p{L})",
       R"(\pL)", R"(\PL)", R"(\Qa.b\E)", R"(\x41)", R"(\x{41})", R"(\101)", R"(\0)", R"(\C)", R"(\Z)", R"(\e)", R"(\q)",
@@ -323,6 +334,7 @@ TEST(RegexNfa, RefusesWhatItDoesNotHandle) {
 }
 
 TEST(RegexNfa, CacheEvictionKeepsAnswers) {
+  DfaSoon dfa_soon;
   // More distinct patterns than the cache holds, twice round: misses recompile correctly.
   for (int round = 0; round < 2; ++round) {
     for (int i = 0; i < 600; ++i) {
@@ -334,6 +346,7 @@ TEST(RegexNfa, CacheEvictionKeepsAnswers) {
 }
 
 TEST(RegexNfa, LinearOnHostileInput) {
+  DfaSoon dfa_soon;
   // Exponential for a backtracker; here text length times program size.
   std::string text(100000, 'a');
   EXPECT_EQ(nfa_regex_match("^(a|a)*(a|aa)*(a*)*b", text), false);
@@ -344,6 +357,7 @@ TEST(RegexNfa, LinearOnHostileInput) {
 }
 
 TEST(RegexNfa, Regressions) {
+  DfaSoon dfa_soon;
   // Skipping to a possible first character must not reuse closures computed at the old
   // position, where `\b` differed.
   for (std::string big : {"", "|Z{300}"}) {  // bit-parallel, then Pike VM
@@ -359,6 +373,7 @@ TEST(RegexNfa, Regressions) {
 }
 
 TEST(RegexNfa, ManyDfaStates) {
+  DfaSoon dfa_soon;
   // These need about 2^10 DFA states: past the limit the bit-parallel simulation takes over in
   // the middle of a text.
   const std::vector<std::string> patterns = {"[ab]*a[ab]{9}$", R"(\b[ab]*a[ab]{9}\b)", "a[ab]{9}b", "^[ab]*a[ab]{9}$"};
@@ -456,6 +471,7 @@ class PatternGen {
 };
 
 TEST(RegexNfa, RandomPatternsAgreeWithRe2) {
+  DfaSoon dfa_soon;
   PatternGen gen(20240611);
   int patterns = 0, accepted = 0, answers = 0;
   for (int i = 0; i < 20000; ++i) {
