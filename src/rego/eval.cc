@@ -107,6 +107,8 @@ class Evaluator {
     // With print output gathered or a trace on, every definition is evaluated (the
     // reference engines' print output depends on it); otherwise nothing can tell.
     early_exit_ = !o.print && !o.trace.profile && !o.trace.fails && !o.trace.notes;
+    // Failed expressions and notes are traced per expression, by the general path.
+    direct_exprs_ = !o.trace.fails && !o.trace.notes;
     start_ = std::chrono::steady_clock::now();
     char probe;
     stack_base_ = &probe;
@@ -379,7 +381,181 @@ class Evaluator {
   // ---- bodies and expressions -------------------------------------------------
   bool eval_body(const Body& b, size_t i, Cont k) {
     if (i == b.size()) return k();
+    if (direct_exprs_) {
+      // A run of expressions with exactly one outcome each (tests and assignments over
+      // constants, bound variables and builtin calls of those) is evaluated in a loop; the
+      // first expression that may enumerate continues in continuation-passing style.
+      size_t m = mark();
+      size_t j = i;
+      for (; j < b.size(); ++j) {
+        int r = eval_direct(b[j], j);
+        if (r < 0) break;
+        step(b[j].loc);
+        if (r == 0) {
+          undo(m);
+          return false;
+        }
+      }
+      if (j > i) {
+        bool stop = j == b.size() ? k() : eval_expr(b[j], [&]() -> bool { return eval_body(b, j + 1, k); }, j);
+        undo(m);
+        return stop;
+      }
+    }
     return eval_expr(b[i], [&]() -> bool { return eval_body(b, i + 1, k); }, i);
+  }
+
+  // ---- direct evaluation of single-outcome expressions ------------------------------
+  enum class Direct { kValue, kUndefined, kNo };
+
+  // The value of `t` when it has at most one and needs no enumeration: constants, bound
+  // local variables, refs with constant operands from those, input or resolved data, and
+  // builtin calls over such terms. kNo: anything else (nothing observable was done, bar rule
+  // values memoised and builtins of nested arguments computed).
+  Direct direct_value(const Term& t, const Value*& out, Value& storage, int depth) {
+    if (t.ground) {
+      out = &t.constant;
+      return Direct::kValue;
+    }
+    switch (t.kind) {
+      case TermKind::Var:
+        if (t.slot < 0 || fp_[t.slot].is_undefined()) return Direct::kNo;
+        out = &fp_[t.slot];
+        return Direct::kValue;
+      case TermKind::Ref: return direct_ref(t, out, storage);
+      case TermKind::Call: return depth < 4 ? direct_call(t, out, storage, depth) : Direct::kNo;
+      default: return Direct::kNo;
+    }
+  }
+
+  Direct direct_ref(const Term& ref, const Value*& out, Value& storage) {
+    const Term& head = *ref.items[0];
+    if (head.kind != TermKind::Var) return Direct::kNo;
+    size_t start = 1;
+    if (head.slot == kDataSlot) {
+      if (!ref.data_node || !data_overrides_.empty()) return Direct::kNo;
+      start = ref.data_next;
+    } else if (head.slot != kInputSlot && (head.slot < 0 || fp_[head.slot].is_undefined())) {
+      return Direct::kNo;
+    }
+    for (size_t i = start; i < ref.items.size(); ++i)
+      if (!ref.items[i]->ground) return Direct::kNo;
+    const Value* cur;
+    if (head.slot == kDataSlot) {
+      storage = node_value(static_cast<const RuleNode*>(ref.data_node), ref.loc);
+      cur = &storage;
+    } else if (head.slot == kInputSlot) {
+      cur = &input_;
+    } else {
+      cur = &fp_[head.slot];
+    }
+    if (cur->is_undefined()) return Direct::kUndefined;
+    for (size_t i = start; i < ref.items.size(); ++i) {
+      cur = lookup(*cur, ref.items[i]->constant);
+      if (!cur) return Direct::kUndefined;
+    }
+    out = cur;
+    return Direct::kValue;
+  }
+
+  // A builtin or function call in value form (`f(a, b)`, not `f(a, b, out)`), as dispatch()
+  // runs it: a function has at most one value for given arguments.
+  Direct direct_call(const Term& call, const Value*& out, Value& storage, int depth) {
+    const auto* target = static_cast<const CallTarget*>(call.target);
+    if (!target || !mocks_.empty()) return Direct::kNo;
+    if (target->kind != CallTarget::Builtin && target->kind != CallTarget::Function) return Direct::kNo;
+    size_t n = call.items.size() - 1;
+    if (n != static_cast<size_t>(target->arity)) return Direct::kNo;
+    ArgBuf args(n);
+    for (size_t i = 0; i < n; ++i) {
+      const Value* v;
+      Value tmp;
+      Direct r = direct_value(*call.items[i + 1], v, tmp, depth + 1);
+      if (r != Direct::kValue) return r;
+      args[i] = *v;
+    }
+    if (target->kind == CallTarget::Function) {
+      bool have = false;
+      call_function(call, target->function, args, [&](const Value& v) -> bool {
+        storage = v;
+        have = true;
+        return true;
+      });
+      if (!have) return Direct::kUndefined;
+      out = &storage;
+      return Direct::kValue;
+    }
+    Value result;
+    try {
+      result = target->builtin->fn(bctx_, std::span<const Value>(args.data(), args.size()));
+    } catch (const BuiltinError& e) {
+      if (bctx_.strict) fail(e.code.c_str(), call.loc, e.what());
+      return Direct::kUndefined;
+    }
+    if (result.is_undefined()) return Direct::kUndefined;
+    if (result.is_string() || result.is_collection()) charge(result, call.loc);
+    storage = std::move(result);
+    out = &storage;
+    return Direct::kValue;
+  }
+
+  // 1: the expression held (bindings made), 0: it failed, -1: not evaluated here.
+  int eval_direct(const Expr& e, size_t index) {
+    if (!e.withs.empty()) return -1;
+    Value storage;
+    const Value* v;
+    if (e.negated) {  // `not <term or call>`: binds nothing, records nothing
+      Direct r = Direct::kNo;
+      if (e.kind == ExprKind::Term) {
+        r = direct_value(*e.term, v, storage, 0);
+      } else if (e.kind == ExprKind::Call && e.term->target &&
+                 static_cast<const CallTarget*>(e.term->target)->kind <= CallTarget::Function) {
+        r = direct_call(*e.term, v, storage, 0);
+      }
+      if (r == Direct::kNo) return -1;
+      return r == Direct::kUndefined || v->is_false() ? 1 : 0;
+    }
+    if (e.kind == ExprKind::Term) {
+      Direct r = direct_value(*e.term, v, storage, 0);
+      if (r == Direct::kNo) return -1;
+      if (r == Direct::kUndefined) return 0;
+      if (v->is_false() && !(index != SIZE_MAX && current_body_is_query())) return 0;
+      record(index, *v);
+      return 1;
+    }
+    if (e.kind != ExprKind::Call) return -1;
+    const Term& call = *e.term;
+    const auto* target = static_cast<const CallTarget*>(call.target);
+    if (!target) return -1;
+    if (target->kind == CallTarget::Eq || target->kind == CallTarget::Assign) {
+      const Term& lhs = *call.items[1];
+      if (lhs.kind == TermKind::Var && lhs.slot >= 0 && fp_[lhs.slot].is_undefined()) {
+        Direct r = direct_value(*call.items[2], v, storage, 0);
+        if (r == Direct::kNo) return -1;
+        if (r == Direct::kUndefined) return 0;
+        bind(slot_of(lhs), *v);
+      } else {
+        Value storage2;
+        const Value* w;
+        Direct r = direct_value(lhs, w, storage2, 0);
+        if (r == Direct::kNo) return -1;
+        Direct r2 = direct_value(*call.items[2], v, storage, 0);
+        if (r2 == Direct::kNo) return -1;
+        if (r == Direct::kUndefined || r2 == Direct::kUndefined || *w != *v) return 0;
+      }
+      record(index, Value::true_value());
+      return 1;
+    }
+    if (target->kind == CallTarget::Print && !opts_.print) {  // nothing to print to
+      record(index, Value::true_value());
+      return 1;
+    }
+    if (target->kind != CallTarget::Builtin && target->kind != CallTarget::Function) return -1;
+    Direct r = direct_call(call, v, storage, 0);
+    if (r == Direct::kNo) return -1;
+    if (r == Direct::kUndefined || v->is_false()) return 0;
+    record(index, *v);
+    return 1;
   }
 
   bool eval_expr(const Expr& e, Cont k, size_t index = SIZE_MAX) {
@@ -1796,6 +1972,7 @@ class Evaluator {
   Value data_root_;  // the policy's base documents and EvalOptions::base_documents
   uint64_t bodies_skipped_ = 0;  // rule bodies rule indexing did not enter
   bool early_exit_ = false;       // stop at a single-valued rule's first value (see constructor)
+  bool direct_exprs_ = false;     // eval_body may run single-outcome expressions in a loop
   std::unordered_map<std::string, std::unique_ptr<CallTarget>> fn_targets_;
   std::vector<Value>* query_values_ = nullptr;
   // Instrumentation (EvalTrace).
