@@ -485,16 +485,7 @@ class Evaluator {
       out = &storage;
       return Direct::kValue;
     }
-    Value result;
-    try {
-      result = target->builtin->fn(bctx_, std::span<const Value>(args.data(), args.size()));
-    } catch (const BuiltinError& e) {
-      if (bctx_.strict) fail(e.code.c_str(), call.loc, e.what());
-      return Direct::kUndefined;
-    }
-    if (result.is_undefined()) return Direct::kUndefined;
-    if (result.is_string() || result.is_collection()) charge(result, call.loc);
-    storage = std::move(result);
+    if (!call_builtin(call, target, args, storage)) return Direct::kUndefined;
     out = &storage;
     return Direct::kValue;
   }
@@ -508,9 +499,8 @@ class Evaluator {
       Direct r = Direct::kNo;
       if (e.kind == ExprKind::Term) {
         r = direct_value(*e.term, v, storage, 0);
-      } else if (e.kind == ExprKind::Call && e.term->target &&
-                 static_cast<const CallTarget*>(e.term->target)->kind <= CallTarget::Function) {
-        r = direct_call(*e.term, v, storage, 0);
+      } else if (e.kind == ExprKind::Call) {
+        r = direct_call(*e.term, v, storage, 0);  // builtins and functions only
       }
       if (r == Direct::kNo) return -1;
       return r == Direct::kUndefined || v->is_false() ? 1 : 0;
@@ -1507,8 +1497,9 @@ class Evaluator {
   }
 
   // ---- calls ------------------------------------------------------------------------
-  bool eval_args_seq(const Term& call, size_t i, size_t n, ArgBuf& args, FnRef<bool()> k) {
-    // Constants and bound local variables (most arguments) have one value: no continuation.
+  // Fills args from call.items[i..n] while they are constants or bound local variables (one
+  // value each, no continuation needed); returns the index of the first other argument.
+  size_t simple_args(const Term& call, size_t i, size_t n, ArgBuf& args) {
     for (; i <= n; ++i) {
       const Term& a = *call.items[i];
       if (a.ground) {
@@ -1519,6 +1510,25 @@ class Evaluator {
         break;
       }
     }
+    return i;
+  }
+
+  // Runs a builtin as OPA does: an error is undefined (or fails the evaluation in strict
+  // mode); false when undefined.
+  bool call_builtin(const Term& call, const CallTarget* target, const ArgBuf& args, Value& out) {
+    if (opts_.trace.notes) current_call_ = &call;
+    try {
+      out = target->builtin->fn(bctx_, std::span<const Value>(args.data(), args.size()));
+    } catch (const BuiltinError& e) {
+      if (bctx_.strict) fail(e.code.c_str(), call.loc, e.what());
+      return false;
+    }
+    if (out.is_undefined()) return false;
+    if (out.is_string() || out.is_collection()) charge(out, call.loc);
+    return true;
+  }
+  bool eval_args_seq(const Term& call, size_t i, size_t n, ArgBuf& args, FnRef<bool()> k) {
+    i = simple_args(call, i, n, args);
     if (i > n) return k();
     const Term& a = *call.items[i];
     return eval_term(a, [&](const Value& v) -> bool {
@@ -1543,19 +1553,9 @@ class Evaluator {
     if (!target) fail(codes::kInternal, call.loc, "unresolved call");
     if (target->kind == CallTarget::Print) return eval_print(call, k);
     ArgBuf args(n);
-    // Constants and bound local variables first, without continuations: when every
-    // argument is one (most calls), the call is dispatched directly.
-    size_t first = 1;
-    for (; first <= n; ++first) {
-      const Term& a = *call.items[first];
-      if (a.ground) {
-        args[first - 1] = a.constant;
-      } else if (a.kind == TermKind::Var && a.slot >= 0 && fp_[a.slot].is_defined()) {
-        args[first - 1] = fp_[a.slot];
-      } else {
-        break;
-      }
-    }
+    // When every argument is a constant or a bound variable (most calls), the call is
+    // dispatched directly, without continuations.
+    size_t first = simple_args(call, 1, n, args);
     if (first > n) return dispatch(call, target, args, k);
     // A plain variable bound by a ref in another argument (`x == xs[x]`) is
     // read after that argument has been evaluated.
@@ -1614,18 +1614,8 @@ class Evaluator {
     }
     switch (target->kind) {
       case CallTarget::Builtin: {
-        if (opts_.trace.notes) current_call_ = &call;
         Value out;
-        try {
-          out = target->builtin->fn(bctx_, std::span<const Value>(args.data(), args.size()));
-        } catch (const BuiltinError& e) {
-          if (bctx_.strict)
-            fail(e.code.c_str(), call.loc, e.what());
-          return false;
-        }
-        if (out.is_undefined()) return false;
-        if (out.is_string() || out.is_collection()) charge(out, call.loc);
-        return k(out);
+        return call_builtin(call, target, args, out) && k(out);
       }
       case CallTarget::Function: return call_function(call, target->function, args, k);
       case CallTarget::Member2: {
